@@ -1,0 +1,1 @@
+"""The HTTP API: presign, status and the Lambda's callback (Django REST framework)."""

@@ -1,0 +1,245 @@
+"""Request and response shapes of the three endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from async_image_upload.conf import upload_settings
+from async_image_upload.fields import get_async_image_field
+from async_image_upload.models import ImageUpload, Status
+from async_image_upload.services import UploadOptions
+from async_image_upload.values import Variant
+
+CALLBACK_VERSION = 1
+MAX_VARIANTS = 64
+
+
+class PresignRequestSerializer(serializers.Serializer):
+    field = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="The AsyncImageField this photo is for, as app_label.Model.field. "
+        "Its variants, size cap and allowed types apply. Omit to use the app settings.",
+    )
+    filename = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        trim_whitespace=True,
+        help_text="Shown to people only; it never becomes part of an S3 key.",
+    )
+    content_type = serializers.CharField(max_length=100, help_text="The file's MIME type.")
+    size = serializers.IntegerField(min_value=1, help_text="The file's size in bytes.")
+
+    def validate_field(self, value: str) -> Any:
+        if not value:
+            return None
+        try:
+            return get_async_image_field(value)
+        except LookupError as exc:
+            raise serializers.ValidationError(f"Unknown field {value!r}.") from exc
+
+    def validate_filename(self, value: str) -> str:
+        # Keep only the last path component and no control characters.
+        name = value.replace("\\", "/").rsplit("/", 1)[-1]
+        return "".join(ch for ch in name if ch.isprintable())[:255]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        options = UploadOptions.for_field(attrs.get("field"))
+        content_type = attrs["content_type"].strip().lower()
+        if content_type not in options.content_types:
+            raise serializers.ValidationError(
+                {
+                    "content_type": [
+                        f"{attrs['content_type']!r} is not accepted. "
+                        f"Allowed: {', '.join(options.content_types)}."
+                    ]
+                }
+            )
+        if attrs["size"] > options.max_bytes:
+            raise serializers.ValidationError(
+                {"size": [f"The file is larger than the {options.max_bytes}-byte limit."]}
+            )
+        attrs["content_type"] = content_type
+        attrs["options"] = options
+        return attrs
+
+
+class PresignResponseSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    url = serializers.URLField(
+        help_text="POST the form here: every entry of `fields`, then `file`."
+    )
+    fields = serializers.DictField(child=serializers.CharField())
+    max_bytes = serializers.IntegerField()
+    expires_at = serializers.DateTimeField(help_text="The POST policy is refused after this.")
+    status_url = serializers.URLField()
+
+
+class VariantSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    blurred = serializers.BooleanField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    display_width = serializers.IntegerField()
+    display_height = serializers.IntegerField()
+    bytes = serializers.IntegerField()
+    content_type = serializers.CharField()
+    url = serializers.CharField()
+
+    def to_representation(self, instance: Variant) -> dict[str, Any]:
+        return {
+            "name": instance.name,
+            "blurred": instance.blurred,
+            "width": instance.width,
+            "height": instance.height,
+            "display_width": instance.display_width,
+            "display_height": instance.display_height,
+            "bytes": instance.bytes,
+            "content_type": instance.content_type,
+            "url": instance.url,
+        }
+
+
+class SourceSerializer(serializers.Serializer):
+    format = serializers.CharField(allow_null=True)
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    bytes = serializers.IntegerField(allow_null=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class UploadStatusSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    field = serializers.CharField(allow_blank=True)
+    filename = serializers.CharField(allow_blank=True)
+    content_type = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    source = SourceSerializer(allow_null=True)
+    variants = VariantSerializer(many=True)
+    placeholder = serializers.CharField(allow_null=True)
+    error = ErrorSerializer(allow_null=True)
+
+    def to_representation(self, instance: ImageUpload) -> dict[str, Any]:
+        image = instance.as_image()
+        return {
+            "id": str(instance.pk),
+            "status": instance.status,
+            "field": instance.field_id,
+            "filename": instance.original_filename,
+            "content_type": instance.content_type,
+            "created_at": serializers.DateTimeField().to_representation(instance.created_at),
+            "expires_at": serializers.DateTimeField().to_representation(instance.expires_at),
+            "completed_at": (
+                serializers.DateTimeField().to_representation(instance.completed_at)
+                if instance.completed_at
+                else None
+            ),
+            "source": (
+                {
+                    "format": instance.source_format or None,
+                    "width": instance.source_width,
+                    "height": instance.source_height,
+                    "bytes": instance.source_bytes,
+                }
+                if instance.source_format or instance.source_bytes
+                else None
+            ),
+            "variants": [VariantSerializer(v).data for v in image.variants],
+            "placeholder": instance.placeholder or None,
+            "error": (
+                {"code": instance.error_code, "message": instance.error_message}
+                if instance.status == Status.FAILED
+                else None
+            ),
+        }
+
+
+def status_url(request: Any, upload: ImageUpload) -> str:
+    path = reverse("async_image_upload:upload-detail", args=[upload.pk])
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+# -- the Lambda's callback ----------------------------------------------------------
+
+
+class CallbackSourceSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=1024)
+    etag = serializers.CharField(max_length=128, allow_blank=True, allow_null=True, required=False)
+    format = serializers.CharField(max_length=16, allow_null=True, allow_blank=True, required=False)
+    width = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    height = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    bytes = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+
+
+class CallbackVariantSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=32)
+    key = serializers.CharField(max_length=1024)
+    blurred = serializers.BooleanField()
+    width = serializers.IntegerField(min_value=1)
+    height = serializers.IntegerField(min_value=1)
+    display_width = serializers.IntegerField(min_value=1, required=False)
+    display_height = serializers.IntegerField(min_value=1, required=False)
+    bytes = serializers.IntegerField(min_value=0)
+    content_type = serializers.RegexField(r"^image/[a-z0-9.+-]+$", max_length=64)
+
+
+class CallbackErrorSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^[a-z0-9_]+$", max_length=64)
+    message = serializers.CharField(max_length=2000, allow_blank=True, trim_whitespace=False)
+
+
+class CallbackSerializer(serializers.Serializer):
+    """Validates the Lambda's (already authenticated) report, per docs/contract.md."""
+
+    version = serializers.ChoiceField(choices=[CALLBACK_VERSION])
+    upload_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=[Status.READY, Status.FAILED])
+    source = CallbackSourceSerializer()
+    variants = CallbackVariantSerializer(many=True, max_length=MAX_VARIANTS)
+    placeholder = serializers.CharField(
+        max_length=8192, allow_null=True, allow_blank=True, required=False
+    )
+    error = CallbackErrorSerializer(allow_null=True, required=False)
+
+    def validate_placeholder(self, value: str | None) -> str | None:
+        if value and not value.startswith("data:image/"):
+            raise serializers.ValidationError("The placeholder must be a data:image/ URI.")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        upload_id = str(attrs["upload_id"])
+        # A result may only describe its own upload's keys.
+        expected_source = f"{upload_settings.TEMP_PREFIX}{upload_id}"
+        if attrs["source"]["key"] != expected_source:
+            raise serializers.ValidationError({"source": [f"Key must be {expected_source!r}."]})
+        prefix = f"{upload_settings.IMAGE_PREFIX}{upload_id}/"
+        for variant in attrs["variants"]:
+            if not variant["key"].startswith(prefix) or ".." in variant["key"]:
+                raise serializers.ValidationError(
+                    {"variants": [f"Variant keys must lie under {prefix!r}."]}
+                )
+        if attrs["status"] == Status.READY and not attrs["variants"]:
+            raise serializers.ValidationError({"variants": ["A ready upload needs variants."]})
+        if attrs["status"] == Status.FAILED and not attrs.get("error"):
+            raise serializers.ValidationError({"error": ["A failed upload needs an error."]})
+        attrs["upload_id"] = upload_id
+        return attrs
+
+
+class CallbackResponseSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    outcome = serializers.ChoiceField(choices=["applied", "duplicate"])

@@ -1,0 +1,198 @@
+"""The three endpoints. Each view validates, calls a service, renders."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from rest_framework import status as http
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from async_image_upload import signing
+from async_image_upload.api import serializers as s
+from async_image_upload.api.schema import example, extend_schema
+from async_image_upload.conf import upload_settings
+from async_image_upload.models import ImageUpload, InvalidTransition
+from async_image_upload.services import apply_callback, create_upload
+
+logger = logging.getLogger("async_image_upload")
+
+
+class TooManyPending(APIException):
+    status_code = http.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many uploads are still pending; finish or wait for them first."
+    default_code = "too_many_pending"
+
+
+class _ConfiguredAPIView(GenericAPIView):
+    """Takes authentication, permissions and throttles from the app settings."""
+
+    def get_authenticators(self) -> list[Any]:
+        classes = upload_settings.AUTHENTICATION_CLASSES
+        if classes is None:
+            classes = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+        return [cls() for cls in classes]
+
+    def get_permissions(self) -> list[Any]:
+        return [cls() for cls in upload_settings.PERMISSION_CLASSES]
+
+    def get_throttles(self) -> list[Any]:
+        return [cls() for cls in upload_settings.THROTTLE_CLASSES]
+
+
+def visible_uploads(request: Request) -> Any:
+    """Own uploads; anonymous callers (where permissions allow them) see ownerless ones."""
+    if request.user and request.user.is_authenticated:
+        return ImageUpload.objects.filter(owner=request.user)
+    return ImageUpload.objects.filter(owner__isnull=True)
+
+
+class UploadCreateView(_ConfiguredAPIView):
+    """Start an upload: returns a presigned POST for exactly one key."""
+
+    serializer_class = s.PresignRequestSerializer
+
+    @extend_schema(
+        operation_id="async_image_upload_create",
+        request=s.PresignRequestSerializer,
+        responses={201: s.PresignResponseSerializer},
+        examples=example(
+            "JPEG photo",
+            {
+                "field": "photos.Photo.image",
+                "filename": "IMG_0001.jpg",
+                "content_type": "image/jpeg",
+                "size": 2481152,
+            },
+            request_only=True,
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if request.user and request.user.is_authenticated:
+            pending = ImageUpload.objects.filter(owner=request.user).open_pending().count()
+            if pending >= upload_settings.MAX_PENDING_PER_USER:
+                raise TooManyPending()
+        created = create_upload(
+            owner=request.user,
+            options=data["options"],
+            filename=data.get("filename", ""),
+            content_type=data["content_type"],
+            size=data["size"],
+        )
+        body = {
+            "id": str(created.upload.pk),
+            "status": created.upload.status,
+            "url": created.post.url,
+            "fields": created.post.fields,
+            "max_bytes": data["options"].max_bytes,
+            "expires_at": created.post_expires_at,
+            "status_url": s.status_url(request, created.upload),
+        }
+        return Response(s.PresignResponseSerializer(body).data, status=http.HTTP_201_CREATED)
+
+
+class UploadDetailView(_ConfiguredAPIView):
+    """An upload's status, source facts and variant URLs. Owner only."""
+
+    serializer_class = s.UploadStatusSerializer
+
+    @extend_schema(operation_id="async_image_upload_retrieve", responses=s.UploadStatusSerializer)
+    def get(self, request: Request, pk: str) -> Response:
+        try:
+            upload_id = uuid.UUID(pk)
+        except ValueError as exc:
+            raise NotFound("No such upload.") from exc
+        upload = visible_uploads(request).filter(pk=upload_id).first()
+        if upload is None:
+            raise NotFound("No such upload.")
+        return Response(s.UploadStatusSerializer(upload).data)
+
+
+class PayloadTooLarge(APIException):
+    status_code = http.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Callback body too large."
+    default_code = "too_large"
+
+
+class SignatureRejected(APIException):
+    status_code = http.HTTP_401_UNAUTHORIZED
+    default_code = "bad_signature"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(detail=reason)
+
+
+class CallbackView(APIView):
+    """Where the Lambda reports a result. Authenticated by HMAC, not by a user.
+
+    No session authentication means no CSRF check; the signature over the raw
+    body and a timestamp is the only credential, checked before any parsing.
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get_throttles(self) -> list[Any]:
+        return [cls() for cls in upload_settings.CALLBACK_THROTTLE_CLASSES]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'HMAC-SHA256 realm="async_image_upload"'
+
+    @extend_schema(
+        operation_id="async_image_upload_callback",
+        request=s.CallbackSerializer,
+        responses={200: s.CallbackResponseSerializer},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        limit = int(upload_settings.CALLBACK_MAX_BODY_BYTES)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise PayloadTooLarge()
+        body = request.body
+        if len(body) > limit:
+            raise PayloadTooLarge()
+        try:
+            verified = signing.verify(
+                body=body,
+                timestamp=request.headers.get(signing.TIMESTAMP_HEADER),
+                signature=request.headers.get(signing.SIGNATURE_HEADER),
+                secrets=upload_settings.callback_secrets,
+                max_age=int(upload_settings.CALLBACK_MAX_AGE),
+            )
+        except signing.SignatureError as exc:
+            logger.warning("Rejected upload callback: %s", exc.reason)
+            raise SignatureRejected(exc.reason) from exc
+        if verified.secret_index:
+            logger.info("Upload callback signed with a fallback secret; finish the rotation.")
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            return Response(
+                {"detail": f"Body is not JSON: {exc}"}, status=http.HTTP_400_BAD_REQUEST
+            )
+        serializer = s.CallbackSerializer(data=payload)
+        serializer.is_valid(raise_exception=True)
+        try:
+            upload, outcome = apply_callback(serializer.validated_data)
+        except ImageUpload.DoesNotExist as exc:
+            raise NotFound("Unknown upload.") from exc
+        except InvalidTransition as exc:
+            return Response(
+                {"detail": str(exc), "status": exc.current}, status=http.HTTP_409_CONFLICT
+            )
+        return Response({"id": str(upload.pk), "status": upload.status, "outcome": outcome})

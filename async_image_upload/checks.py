@@ -1,0 +1,137 @@
+"""System checks for misconfiguration. Ids are stable; docs/settings.md lists them."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core import checks
+
+from async_image_upload.conf import DEFAULTS, SETTINGS_NAME, upload_settings
+from async_image_upload.variants import parse_variants
+
+#: Content types the bundled Lambda can read (decided from the bytes, not this list).
+KNOWN_CONTENT_TYPES = frozenset(DEFAULTS["ALLOWED_CONTENT_TYPES"])
+URL_MODES = frozenset({"presigned", "storage", "custom_domain"})
+TAG = "async_image_upload"
+
+
+def _error(msg: str, id_: str, hint: str | None = None, obj: Any = None) -> checks.Error:
+    return checks.Error(msg, hint=hint, obj=obj, id=f"async_image_upload.{id_}")
+
+
+def _warning(msg: str, id_: str, hint: str | None = None, obj: Any = None) -> checks.Warning:
+    return checks.Warning(msg, hint=hint, obj=obj, id=f"async_image_upload.{id_}")
+
+
+def _content_type_errors(types: Any, obj: Any = None) -> list[checks.CheckMessage]:
+    if isinstance(types, str) or not types:
+        return [_error("ALLOWED_CONTENT_TYPES must be a non-empty list.", "E004", obj=obj)]
+    unknown = sorted(set(types) - KNOWN_CONTENT_TYPES)
+    if unknown:
+        return [
+            _error(
+                f"Unknown content types: {', '.join(unknown)}.",
+                "E004",
+                hint=f"The Lambda reads: {', '.join(sorted(KNOWN_CONTENT_TYPES))}.",
+                obj=obj,
+            )
+        ]
+    return []
+
+
+def _variant_errors(variants: Any, obj: Any = None) -> list[checks.CheckMessage]:
+    try:
+        parse_variants(variants)
+    except (ValueError, TypeError) as exc:
+        return [_error(f"Invalid VARIANTS: {exc}", "E005", obj=obj)]
+    return []
+
+
+@checks.register(TAG)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    user = getattr(settings, SETTINGS_NAME, {}) or {}
+    messages: list[checks.CheckMessage] = []
+    unknown = sorted(set(user) - set(DEFAULTS))
+    if unknown:
+        messages.append(
+            _error(
+                f"Unknown {SETTINGS_NAME} settings: {', '.join(unknown)}.",
+                "E000",
+                hint="See docs/settings.md for the list.",
+            )
+        )
+        return messages
+    s = upload_settings
+    if not s.BUCKET:
+        messages.append(
+            _error(
+                "No bucket is configured.",
+                "E001",
+                hint=f"Set {SETTINGS_NAME}['BUCKET'] or AWS_STORAGE_BUCKET_NAME.",
+            )
+        )
+    temp, image = s.TEMP_PREFIX, s.IMAGE_PREFIX
+    if not temp or not image or not temp.endswith("/") or not image.endswith("/"):
+        messages.append(
+            _error("TEMP_PREFIX and IMAGE_PREFIX must be non-empty and end with '/'.", "E003")
+        )
+    elif image.startswith(temp) or temp.startswith(image):
+        messages.append(
+            _error(
+                f"IMAGE_PREFIX {image!r} and TEMP_PREFIX {temp!r} overlap.",
+                "E002",
+                hint="Outputs under the temp prefix would trigger the Lambda again, in a loop.",
+            )
+        )
+    messages += _content_type_errors(s.ALLOWED_CONTENT_TYPES)
+    messages += _variant_errors(s.VARIANTS)
+    callback = s.CALLBACK_URL
+    if not callback:
+        messages.append(
+            _warning(
+                "No CALLBACK_URL: the Lambda cannot report results to Django.",
+                "W001",
+                hint="Set it to the absolute URL of the 'async_image_upload:callback' view.",
+            )
+        )
+    else:
+        scheme = urlparse(callback).scheme
+        if scheme not in ("http", "https"):
+            messages.append(_error(f"CALLBACK_URL {callback!r} is not an http(s) URL.", "E006"))
+        elif scheme == "http" and not settings.DEBUG:
+            messages.append(
+                _warning(
+                    "CALLBACK_URL uses plain http outside DEBUG.",
+                    "W002",
+                    hint="Callbacks carry upload results; serve them over https.",
+                )
+            )
+    if s.URL_MODE not in URL_MODES:
+        messages.append(_error(f"URL_MODE must be one of {', '.join(sorted(URL_MODES))}.", "E007"))
+    elif s.URL_MODE == "custom_domain" and not s.CUSTOM_DOMAIN:
+        messages.append(_error("URL_MODE 'custom_domain' needs CUSTOM_DOMAIN.", "E008"))
+    for name in ("MAX_UPLOAD_BYTES", "PRESIGN_EXPIRY", "UPLOAD_EXPIRY", "CALLBACK_MAX_AGE"):
+        value = getattr(s, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            messages.append(_error(f"{name} must be a positive integer.", "E009"))
+    if int(s.PRESIGN_EXPIRY) > 7 * 24 * 3600:
+        messages.append(_error("PRESIGN_EXPIRY cannot exceed 7 days (SigV4's limit).", "E010"))
+    if not s.callback_secrets:
+        messages.append(_error("No callback secret: set SECRET_KEY or CALLBACK_SECRETS.", "E011"))
+    return messages
+
+
+def check_field_options(field: Any) -> list[checks.CheckMessage]:
+    """Checks for one AsyncImageField's own options."""
+    messages: list[checks.CheckMessage] = []
+    if field.variants is not None:
+        messages += _variant_errors(field.variants, obj=field)
+    if field.allowed_content_types is not None:
+        messages += _content_type_errors(field.allowed_content_types, obj=field)
+    if field.max_upload_bytes is not None and (
+        not isinstance(field.max_upload_bytes, int) or field.max_upload_bytes <= 0
+    ):
+        messages.append(_error("max_upload_bytes must be a positive integer.", "E009", obj=field))
+    return messages

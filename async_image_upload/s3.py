@@ -1,0 +1,104 @@
+"""Everything Django says to S3: presigned POSTs and variant URLs.
+
+No bytes pass through here; boto3 only signs. Clients are cached because
+creating one costs tens of milliseconds, and dropped when settings change.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+
+from async_image_upload.conf import upload_settings
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """What a client needs to upload one file: POST ``fields`` + the file to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    key: str
+    expires_in: int
+
+
+@lru_cache(maxsize=4)
+def _client(endpoint_url: str | None, region: str) -> Any:
+    with _lock:
+        return boto3.session.Session().client(
+            "s3",
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=Config(signature_version="s3v4", s3={"addressing_style": "auto"}),
+        )
+
+
+def signing_client() -> Any:
+    """The client whose signatures clients will present (public endpoint if set)."""
+    endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
+    return _client(endpoint, upload_settings.REGION)
+
+
+def api_client() -> Any:
+    """The client Django itself uses to talk to S3 (reconcile, checks)."""
+    return _client(upload_settings.ENDPOINT_URL, upload_settings.REGION)
+
+
+def reset_clients() -> None:
+    _client.cache_clear()
+
+
+def presigned_post(
+    *,
+    key: str,
+    content_type: str,
+    max_bytes: int,
+    metadata: dict[str, str],
+    expires_in: int | None = None,
+) -> PresignedPost:
+    """A SigV4 POST policy for exactly one key, type and size range.
+
+    Every field the client sends is pinned by an exact-match condition, so the
+    client can change neither the key, the Content-Type nor the metadata the
+    Lambda trusts. No ACL field: buckets use BucketOwnerEnforced.
+    """
+    expiry = int(expires_in or upload_settings.PRESIGN_EXPIRY)
+    fields: dict[str, str] = {"Content-Type": content_type}
+    fields.update({f"x-amz-meta-{name}": value for name, value in metadata.items()})
+    conditions: list[Any] = [
+        ["content-length-range", 1, int(max_bytes)],
+        *({name: value} for name, value in fields.items()),
+    ]
+    response = signing_client().generate_presigned_post(
+        Bucket=upload_settings.BUCKET,
+        Key=key,
+        Fields=fields,
+        Conditions=conditions,
+        ExpiresIn=expiry,
+    )
+    return PresignedPost(url=response["url"], fields=response["fields"], key=key, expires_in=expiry)
+
+
+def object_url(key: str) -> str:
+    """A URL a browser can load for an output key, built as ``URL_MODE`` says."""
+    mode = upload_settings.URL_MODE
+    if mode == "custom_domain":
+        protocol = upload_settings.URL_PROTOCOL
+        return f"{protocol}://{upload_settings.CUSTOM_DOMAIN}/{quote(key)}"
+    if mode == "storage":
+        from django.core.files.storage import storages
+
+        return storages[upload_settings.STORAGE].url(key)
+    return signing_client().generate_presigned_url(
+        "get_object",
+        Params={"Bucket": upload_settings.BUCKET, "Key": key},
+        ExpiresIn=int(upload_settings.URL_EXPIRY),
+    )

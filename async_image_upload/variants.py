@@ -1,0 +1,56 @@
+"""Variant specifications: ``"WxH"`` boxes and ``"original"``.
+
+The same strings travel to the Lambda in the ``x-amz-meta-variants`` metadata,
+so they are validated here before they reach a presigned POST.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ORIGINAL = "original"
+_BOX = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
+
+
+@dataclass(frozen=True, order=True)
+class VariantSpec:
+    """One requested output: a bounding box, or the source size when ``box`` is None."""
+
+    name: str
+    box: tuple[int, int] | None
+
+    @property
+    def is_original(self) -> bool:
+        return self.box is None
+
+
+def parse_variant(name: str) -> VariantSpec:
+    if name == ORIGINAL:
+        return VariantSpec(name, None)
+    match = _BOX.match(name) if isinstance(name, str) else None
+    if not match:
+        raise ValueError(
+            f"{name!r} is not a variant: use 'WIDTHxHEIGHT' (e.g. '400x400') or 'original'."
+        )
+    return VariantSpec(name, (int(match[1]), int(match[2])))
+
+
+def parse_variants(names: Iterable[str]) -> list[VariantSpec]:
+    """Parse and de-duplicate, keeping order; refuse an empty set."""
+    if isinstance(names, str):
+        raise ValueError("Variants must be a list of names, not one string.")
+    specs: list[VariantSpec] = []
+    for name in names:
+        spec = parse_variant(name)
+        if spec not in specs:
+            specs.append(spec)
+    if not specs:
+        raise ValueError("At least one variant is needed.")
+    return specs
+
+
+def variants_metadata(names: Iterable[str]) -> str:
+    """The ``x-amz-meta-variants`` value for a variant set."""
+    return ",".join(spec.name for spec in parse_variants(names))

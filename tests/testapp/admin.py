@@ -1,0 +1,5 @@
+from django.contrib import admin
+
+from tests.testapp.models import Photo
+
+admin.site.register(Photo)
