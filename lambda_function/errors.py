@@ -1,0 +1,34 @@
+"""Stable error codes shared with Django through the callback (docs/contract.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Why an image could not be processed; the values never change."""
+
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    TOO_LARGE = "too_large"
+    CORRUPT = "corrupt"
+    EMPTY = "empty"
+    NOT_FOUND = "not_found"
+    ANIMATION_TOO_LARGE = "animation_too_large"
+
+
+class ImageError(Exception):
+    """A permanent problem with the uploaded bytes: reported, never retried."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code.value}: {message}")
+        self.code = code
+        self.message = message
+
+
+class ConfigError(Exception):
+    """The Lambda's environment is wrong; raised at cold start so a deploy fails loudly."""
+
+
+class CallbackError(Exception):
+    """The callback endpoint did not accept the result; raised so Lambda retries the event."""

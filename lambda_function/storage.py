@@ -1,0 +1,113 @@
+"""S3 I/O for the handler: the only module that talks to the bucket."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
+
+# Outputs live under a key that never changes content (a new upload gets a new id).
+CACHE_CONTROL = "public, max-age=31536000, immutable"
+_MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """What HEAD says about an uploaded source, before any byte is downloaded."""
+
+    key: str
+    etag: str
+    size: int
+    metadata: dict[str, str]
+
+
+def make_client(endpoint_url: str | None) -> Any:
+    """An S3 client with short timeouts and botocore's standard retries.
+
+    ``endpoint_url`` points it at the local stack (moto's server) so the very
+    same handler runs there.
+    """
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        config=BotoConfig(
+            connect_timeout=3,
+            read_timeout=20,
+            retries={"mode": "standard", "max_attempts": 4},
+            signature_version="s3v4",
+        ),
+    )
+
+
+def _is_missing(error: ClientError) -> bool:
+    return str(error.response.get("Error", {}).get("Code")) in _MISSING
+
+
+class Storage:
+    """The bucket one event record is about."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def head(self, key: str) -> SourceObject | None:
+        """The source's size, ETag and metadata, or None if it no longer exists."""
+        try:
+            response = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+        return SourceObject(
+            key=key,
+            etag=response["ETag"].strip('"'),
+            size=response["ContentLength"],
+            metadata={name.lower(): value for name, value in response["Metadata"].items()},
+        )
+
+    def get(self, source: SourceObject) -> bytes:
+        """Download exactly the version HEAD described (``IfMatch``), so the size check holds."""
+        response = self.client.get_object(
+            Bucket=self.bucket, Key=source.key, IfMatch=f'"{source.etag}"'
+        )
+        return response["Body"].read()
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            CacheControl=CACHE_CONTROL,
+        )
+
+    def read_manifest(self, key: str) -> dict[str, Any] | None:
+        """The manifest a previous run wrote, or None (absent or unreadable)."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+        try:
+            manifest = json.loads(response["Body"].read())
+        except ValueError:
+            return None
+        return manifest if isinstance(manifest, dict) else None
+
+    def write_manifest(self, key: str, manifest: dict[str, Any]) -> None:
+        body = json.dumps(manifest, separators=(",", ":"), sort_keys=True).encode()
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            CacheControl="no-cache",
+        )
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
