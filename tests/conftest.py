@@ -6,6 +6,26 @@ from typing import Any
 
 import pytest
 
+#: Fake credentials for every test, so nothing can reach real AWS with a
+#: developer's own keys, and signing works without any configured profile.
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": "/dev/null",
+    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fake_aws_credentials() -> Any:
+    mp = pytest.MonkeyPatch()
+    for name, value in FAKE_AWS_ENV.items():
+        mp.setenv(name, value)
+    yield
+    mp.undo()
+
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_cache() -> None:

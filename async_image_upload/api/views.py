@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from rest_framework import status as http
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -125,8 +125,7 @@ class PayloadTooLarge(APIException):
     default_code = "too_large"
 
 
-class SignatureRejected(APIException):
-    status_code = http.HTTP_401_UNAUTHORIZED
+class SignatureRejected(AuthenticationFailed):
     default_code = "bad_signature"
 
     def __init__(self, reason: str) -> None:
