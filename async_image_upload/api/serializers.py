@@ -206,13 +206,19 @@ class CallbackSerializer(serializers.Serializer):
 
     version = serializers.ChoiceField(choices=[CALLBACK_VERSION])
     upload_id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=[Status.READY, Status.FAILED])
+    # The full choice set (one OpenAPI enum for "status"), narrowed in validate_status.
+    status = serializers.ChoiceField(choices=Status.choices)
     source = CallbackSourceSerializer()
     variants = CallbackVariantSerializer(many=True, max_length=MAX_VARIANTS)
     placeholder = serializers.CharField(
         max_length=8192, allow_null=True, allow_blank=True, required=False
     )
     error = CallbackErrorSerializer(allow_null=True, required=False)
+
+    def validate_status(self, value: str) -> str:
+        if value not in (Status.READY, Status.FAILED):
+            raise serializers.ValidationError("A callback reports 'ready' or 'failed'.")
+        return value
 
     def validate_placeholder(self, value: str | None) -> str | None:
         if value and not value.startswith("data:image/"):
