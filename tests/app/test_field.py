@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from async_image_upload import AsyncImage, AsyncImageField, AsyncImageSerializerField, Status
 from async_image_upload.testing import callback_payload, post_callback
-from tests.testapp.models import Avatar, Photo
+from tests.testapp.models import Photo
 from tests.testapp.serializers import AvatarSerializer, PhotoSerializer
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +96,7 @@ def test_prefetch_uploads_loads_many_in_one_query(make_upload, django_assert_num
 def test_deconstruct_keeps_migrations_quiet() -> None:
     field = AsyncImageField(null=True)
     _, path, args, kwargs = field.deconstruct()
+    assert args == []
     assert path == "async_image_upload.fields.AsyncImageField"
     assert kwargs == {"null": True}
     custom = AsyncImageField(variants=["64x64"], blur=False, unique=False)
