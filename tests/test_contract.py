@@ -1,0 +1,70 @@
+"""The Django side and the Lambda each carry their half of docs/contract.md.
+
+They never import each other (the Lambda must not depend on Django), so these
+tests sign on one side and verify on the other, with the same fixed vector.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from async_image_upload import signing as django_signing
+from async_image_upload.conf import derive_callback_secret
+from lambda_function import signing as lambda_signing
+
+BODY = b'{"version":1,"upload_id":"4f1c0d2e-0000-4000-8000-000000000000","status":"ready"}'
+VECTOR = (
+    "s3cret",
+    1764070000,
+    b'{"a":1}',
+    "v1=00608ad159c78f8c60fc6e02d0d92b252472107b6741d6a5f3b661d915d81123",
+)
+
+
+def test_both_sides_produce_the_fixed_vector() -> None:
+    secret, timestamp, body, expected = VECTOR
+    assert lambda_signing.sign(secret, timestamp, body) == expected
+    django_headers = django_signing.sign(secret, body, timestamp=timestamp)
+    assert django_headers[django_signing.SIGNATURE_HEADER] == expected
+
+
+def test_header_names_agree() -> None:
+    assert lambda_signing.TIMESTAMP_HEADER == django_signing.TIMESTAMP_HEADER
+    assert lambda_signing.SIGNATURE_HEADER == django_signing.SIGNATURE_HEADER
+
+
+def test_lambda_signature_verifies_in_django() -> None:
+    secret = derive_callback_secret("a-django-secret-key")
+    headers = lambda_signing.signed_headers(secret, BODY)
+    verified = django_signing.verify(
+        body=BODY,
+        timestamp=headers[lambda_signing.TIMESTAMP_HEADER],
+        signature=headers[lambda_signing.SIGNATURE_HEADER],
+        secrets=["rotated-in", secret],
+        max_age=300,
+    )
+    assert verified.secret_index == 1
+
+
+def test_django_signature_verifies_in_lambda_helper() -> None:
+    headers = django_signing.sign("k", BODY)
+    assert lambda_signing.verify(
+        ["k"],
+        BODY,
+        headers[django_signing.TIMESTAMP_HEADER],
+        headers[django_signing.SIGNATURE_HEADER],
+    )
+
+
+def test_tampering_fails_on_the_django_side() -> None:
+    headers = lambda_signing.signed_headers("k", BODY, now=time.time())
+    with pytest.raises(django_signing.SignatureError, match="mismatch"):
+        django_signing.verify(
+            body=BODY.replace(b"ready", b"faile"),
+            timestamp=headers[lambda_signing.TIMESTAMP_HEADER],
+            signature=headers[lambda_signing.SIGNATURE_HEADER],
+            secrets=["k"],
+            max_age=300,
+        )
