@@ -1,0 +1,76 @@
+"""Feeds S3 events from the queue to the bundled Lambda handler, as Lambda would."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+from async_image_upload.local.lambda_loader import import_lambda_module
+from async_image_upload.local.s3 import LocalS3, decode_event
+
+logger = logging.getLogger("async_image_upload.local")
+
+
+class LambdaContext:
+    """The part of Lambda's context object the handler reads."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.aws_request_id = f"local-{time.monotonic_ns()}"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class EventWorker(threading.Thread):
+    """Long-polls the queue; deletes a message only after the handler succeeded.
+
+    A handler that raises leaves the message on the queue, so it is delivered
+    again after the visibility timeout — Lambda's own retry behaviour.
+    """
+
+    def __init__(self, local: LocalS3, environment: dict[str, str], timeout_s: float = 30) -> None:
+        super().__init__(name="async-image-upload-lambda", daemon=True)
+        self.local = local
+        self.environment = environment
+        self.timeout_s = timeout_s
+        self.stopping = threading.Event()
+        self.processed = 0
+
+    def configure_lambda(self) -> Any:
+        os.environ.update(self.environment)
+        import_lambda_module("config").get_config.cache_clear()
+        return import_lambda_module("handler").lambda_handler
+
+    def run(self) -> None:
+        handler = self.configure_lambda()
+        sqs = self.local.client("sqs")
+        while not self.stopping.is_set():
+            try:
+                response = sqs.receive_message(
+                    QueueUrl=self.local.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+                )
+            except Exception:  # the server is going away on shutdown; keep polling otherwise
+                if self.stopping.is_set():
+                    return
+                logger.exception("Could not read the event queue")
+                time.sleep(1)
+                continue
+            for message in response.get("Messages", []):
+                self.handle(handler, sqs, message)
+
+    def handle(self, handler: Any, sqs: Any, message: dict[str, Any]) -> None:
+        try:
+            result = handler(decode_event(message["Body"]), LambdaContext(self.timeout_s))
+        except Exception:
+            logger.exception("The Lambda raised; the event stays queued and will be retried")
+            return
+        sqs.delete_message(QueueUrl=self.local.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.processed += 1
+        logger.debug("Lambda result: %s", result)
+
+    def stop(self) -> None:
+        self.stopping.set()

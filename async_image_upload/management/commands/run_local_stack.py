@@ -1,0 +1,216 @@
+"""``manage.py run_local_stack``: the whole flow on this machine, no AWS account needed."""
+
+from __future__ import annotations
+
+import _thread
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
+
+from async_image_upload import s3 as app_s3
+from async_image_upload.conf import upload_settings
+from async_image_upload.local.s3 import port_is_free
+
+DEFAULT_BUCKET = "local-photos"
+
+
+class Command(BaseCommand):
+    help = (
+        "Start an embedded S3 server, the bundled Lambda fed by S3's own event "
+        "notifications, and Django's development server, wired together. Ctrl-C stops all."
+    )
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="Bind address (default: %(default)s)."
+        )
+        parser.add_argument("--port", type=int, default=8000, help="Django's port.")
+        parser.add_argument("--s3-port", type=int, default=9100, help="The embedded S3's port.")
+        parser.add_argument(
+            "--bucket", default=None, help=f"Bucket name (default: {DEFAULT_BUCKET})."
+        )
+        parser.add_argument(
+            "--demo-user",
+            metavar="NAME:PASSWORD",
+            help="Create (or reset) this superuser and print its API token.",
+        )
+        parser.add_argument("--no-migrate", action="store_true", help="Skip `migrate`.")
+        parser.add_argument(
+            "--smoke",
+            nargs="?",
+            const="sample",
+            metavar="PATH",
+            help="Once up, upload PATH (default: a generated sample photo) through the API "
+            "as a client would and print the thumbnails.",
+        )
+        parser.add_argument(
+            "--exit-after-smoke",
+            action="store_true",
+            help="Stop after the smoke upload; exit non-zero unless it ended ready.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port, s3_port = options["host"], options["port"], options["s3_port"]
+        for what, number in (("Django", port), ("S3", s3_port)):
+            if not port_is_free(host, number):
+                raise CommandError(
+                    f"Port {number} on {host} (for {what}) is taken. Choose another with "
+                    f"--{'port' if what == 'Django' else 's3-port'}."
+                )
+        if not options["no_migrate"]:
+            call_command("migrate", interactive=False, verbosity=0)
+        token = self.demo_user(options["demo_user"]) if options["demo_user"] else None
+
+        from async_image_upload.local.environment import lambda_environment_values
+        from async_image_upload.local.s3 import start_local_s3
+        from async_image_upload.local.worker import EventWorker
+
+        origin = f"http://{host}:{port}"
+        bucket = options["bucket"] or DEFAULT_BUCKET
+        local = start_local_s3(
+            host=host,
+            port=s3_port,
+            bucket=bucket,
+            temp_prefix=upload_settings.TEMP_PREFIX,
+            cors_origins=[origin, f"http://localhost:{port}"],
+        )
+        callback_url = origin + reverse("async_image_upload:callback")
+        self.point_settings_at(bucket, local.endpoint_url, callback_url)
+        worker = EventWorker(
+            local,
+            lambda_environment_values(
+                callback_url=callback_url, s3_endpoint_url=local.endpoint_url
+            ),
+        )
+        worker.start()
+        api_url = origin + reverse("async_image_upload:upload-create").removesuffix("uploads/")
+        self.banner(origin, local.endpoint_url, bucket, options["demo_user"], token, api_url)
+
+        smoke_result: dict[str, Any] = {}
+        if options["smoke"]:
+            threading.Thread(
+                target=self.smoke,
+                daemon=True,
+                args=(
+                    options["smoke"],
+                    host,
+                    port,
+                    api_url,
+                    token,
+                    smoke_result,
+                    options["exit_after_smoke"],
+                ),
+            ).start()
+        try:
+            call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=True)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            worker.stop()
+            worker.join(timeout=5)
+            local.stop()
+            self.stdout.write("Local stack stopped.")
+            if options["exit_after_smoke"] and smoke_result.get("status") != "ready":
+                raise CommandError(f"Smoke upload did not end ready: {smoke_result}")
+
+    # -- steps -------------------------------------------------------------------
+    def demo_user(self, spec: str) -> str:
+        from django.contrib.auth import get_user_model
+
+        name, sep, password = spec.partition(":")
+        if not name or not sep or not password:
+            raise CommandError("--demo-user takes NAME:PASSWORD, e.g. demo:demo.")
+        user_model = get_user_model()
+        user, _created = user_model._default_manager.get_or_create(
+            **{user_model.USERNAME_FIELD: name}
+        )
+        user.set_password(password)
+        user.is_staff = user.is_superuser = True
+        user.save()
+        if "rest_framework.authtoken" not in settings.INSTALLED_APPS:
+            return ""
+        from rest_framework.authtoken.models import Token
+
+        return Token.objects.get_or_create(user=user)[0].key
+
+    def point_settings_at(self, bucket: str, endpoint_url: str, callback_url: str) -> None:
+        current = dict(getattr(settings, "ASYNC_IMAGE_UPLOAD", {}) or {})
+        current.update(
+            BUCKET=bucket,
+            ENDPOINT_URL=endpoint_url,
+            PUBLIC_ENDPOINT_URL=endpoint_url,
+            REGION="us-east-1",
+            CALLBACK_URL=callback_url,
+        )
+        settings.ASYNC_IMAGE_UPLOAD = current
+        upload_settings.reload()
+        app_s3.reset_clients()
+
+    def banner(
+        self,
+        origin: str,
+        s3_url: str,
+        bucket: str,
+        demo: str | None,
+        token: str | None,
+        api_url: str,
+    ) -> None:
+        lines = [
+            "",
+            self.style.SUCCESS(f"Local stack ready. Open {origin}/"),
+            f"  S3 (embedded):  {s3_url}  bucket {bucket!r}",
+            f"  API:            {api_url}",
+            "  Lambda:         the bundled handler, fed by the bucket's ObjectCreated events",
+        ]
+        if demo:
+            lines.append(f"  Sign in as:     {demo.partition(':')[0]} / {demo.partition(':')[2]}")
+        if token:
+            lines.append(f"  API token:      {token}")
+            lines.append(
+                f"  Try:            python manage.py upload_photos PHOTO.jpg --api {api_url} "
+                f"--token {token}"
+            )
+        lines.append("  Stop with Ctrl-C.\n")
+        self.stdout.write("\n".join(lines))
+
+    def smoke(
+        self,
+        source: str,
+        host: str,
+        port: int,
+        api_url: str,
+        token: str | None,
+        result_out: dict[str, Any],
+        exit_after: bool,
+    ) -> None:
+        from async_image_upload.local.client import UploadClient
+        from async_image_upload.local.sample import sample_photo_bytes
+        from async_image_upload.management.commands.upload_photos import describe
+
+        try:
+            deadline = time.monotonic() + 30
+            while port_is_free(host, port) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if source == "sample":
+                path = Path(tempfile.mkdtemp()) / "sample-photo.jpg"
+                path.write_bytes(sample_photo_bytes())
+            else:
+                path = Path(source)
+            result = UploadClient(api_url, token).upload(path)
+            result_out["status"] = result.status
+            result_out["error"] = result.error
+            for line in describe(result):
+                self.stdout.write(line)
+        except Exception as exc:  # report, never leave the server hanging
+            result_out["error"] = repr(exc)
+        finally:
+            if exit_after:
+                _thread.interrupt_main()
