@@ -29,3 +29,53 @@ def any_config(request) -> StackConfig:
     """Every combination the issue asks the linters to pass."""
     mode, arch = request.param
     return make_config(bucket_mode=mode, architecture=arch)
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's server on 127.0.0.1 at a free port: real HTTP, real botocore serialisation."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server, monkeypatch, tmp_path):
+    """A clean emulated account, with fake credentials and no host AWS config leaking in."""
+    import requests
+
+    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    return moto_server
+
+
+@pytest.fixture
+def clients(aws):
+    import boto3
+
+    def client(service: str):
+        return boto3.client(service, endpoint_url=aws, region_name="us-east-1")
+
+    return client
+
+
+@pytest.fixture(scope="session")
+def source_only_zip(tmp_path_factory):
+    """The real lambda_function/ zipped without wheels: moto stores code, never runs it."""
+    from async_image_upload.infra.package import build_lambda_zip
+
+    return build_lambda_zip(
+        architecture="arm64",
+        python_version="3.12",
+        requirements=(),
+        cache_dir=tmp_path_factory.mktemp("zip-cache"),
+    )

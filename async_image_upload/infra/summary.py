@@ -1,0 +1,62 @@
+"""What the command tells the user: the settings to paste, and drift against a stack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from async_image_upload.infra.config import StackConfig
+
+#: Parameters whose deployed value says nothing about the Django settings.
+_UNCOMPARED = {"CodeBucket", "CodeKey", "CallbackSecret"}
+
+
+def settings_snippet(config: StackConfig, outputs: dict[str, str]) -> str:
+    """The exact ``ASYNC_IMAGE_UPLOAD`` entries that match the deployed stack.
+
+    The callback secret is never printed: by default both sides derive it from
+    SECRET_KEY, and an explicit CALLBACK_SECRETS is already in the user's settings.
+    """
+    values: dict[str, Any] = {
+        "BUCKET": outputs.get("BucketName", config.bucket_name),
+        "REGION": outputs.get("Region", config.region),
+        "TEMP_PREFIX": config.temp_prefix,
+        "IMAGE_PREFIX": config.image_prefix,
+        "VARIANTS": list(config.variants),
+        "BLUR": config.blur,
+        "BLUR_RADIUS": config.blur_radius,
+        "CALLBACK_URL": config.callback_url,
+    }
+    lines = ["ASYNC_IMAGE_UPLOAD = {"]
+    lines += [f"    {key!r}: {value!r}," for key, value in values.items()]
+    lines.append(
+        "    # CALLBACK_SECRETS: keep what you have (not shown). Unset, it is derived from "
+        "SECRET_KEY;"
+    )
+    lines.append(
+        "    # after rotating SECRET_KEY, deploy again so the Lambda signs with the new one."
+    )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def drift(
+    config: StackConfig,
+    expected_parameters: dict[str, str],
+    deployed_parameters: dict[str, str],
+    deployed_metadata: dict[str, Any],
+) -> list[str]:
+    """Differences between the settings now and what the stack was deployed with."""
+    problems = []
+    for key, value in sorted(expected_parameters.items()):
+        if key in _UNCOMPARED:
+            continue
+        if deployed_parameters.get(key) != value:
+            problems.append(
+                f"parameter {key}: deployed {deployed_parameters.get(key)!r}, "
+                f"settings say {value!r}"
+            )
+    recorded = deployed_metadata.get("AsyncImageUpload", {})
+    for key, value in config.settings_summary.items():
+        if recorded.get(key) != value:
+            problems.append(f"{key}: deployed {recorded.get(key)!r}, settings say {value!r}")
+    return problems

@@ -1,0 +1,171 @@
+"""``manage.py deploy_thumbnail_stack``: settings in, running thumbnail stack out.
+
+Thin on purpose: it parses options and turns failures into readable
+CommandErrors; the work is in :mod:`async_image_upload.infra`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from async_image_upload.infra.config import (
+    ARCHITECTURES,
+    RUNTIMES,
+    ConfigError,
+    StackConfig,
+    config_from_settings,
+)
+from async_image_upload.infra.package import PackagingError
+from async_image_upload.infra.template import build_template, template_body
+
+
+class Command(BaseCommand):
+    help = (
+        "Build the thumbnail Lambda and deploy its CloudFormation stack from the "
+        "ASYNC_IMAGE_UPLOAD settings (or just write the template with --dry-run --output)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--stack-name", help="CloudFormation stack (default async-image-upload)"
+        )
+        parser.add_argument("--region", help="AWS region (default: the REGION setting)")
+        parser.add_argument("--profile", help="AWS profile from ~/.aws/config")
+        bucket = parser.add_mutually_exclusive_group()
+        bucket.add_argument("--new-bucket", metavar="NAME", help="let the stack create this bucket")
+        bucket.add_argument(
+            "--existing-bucket", metavar="NAME", help="use a bucket you already have"
+        )
+        parser.add_argument("--function-name", help="Lambda name (default <stack>-thumbnails)")
+        parser.add_argument("--memory", type=int, dest="memory_mb", help="Lambda memory in MB")
+        parser.add_argument("--arch", choices=ARCHITECTURES, dest="architecture")
+        parser.add_argument("--runtime", choices=RUNTIMES)
+        parser.add_argument("--timeout", type=int, dest="timeout_seconds", help="seconds")
+        parser.add_argument("--temp-expiration-days", type=int)
+        parser.add_argument(
+            "--cors-origin", action="append", dest="cors_origins", metavar="ORIGIN",
+            help="origin allowed to POST uploads from a browser (repeatable)",
+        )  # fmt: skip
+        parser.add_argument("--reserved-concurrency", type=int)
+        parser.add_argument("--log-retention-days", type=int)
+        parser.add_argument(
+            "--no-heif", action="store_false", dest="heif", default=None,
+            help="leave pillow-heif out of the package (no HEIC/HEIF input)",
+        )  # fmt: skip
+        parser.add_argument("--output", metavar="FILE", help="write the template (.json or .yaml)")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="show what would happen; no AWS calls at all"
+        )
+        parser.add_argument(
+            "--package-only", action="store_true", help="build the Lambda zip, print its path"
+        )
+        parser.add_argument("--zip", metavar="PATH", help="deploy this prebuilt Lambda zip")
+        parser.add_argument("--artifacts-bucket", help="bucket for the Lambda zip")
+        parser.add_argument("--check", action="store_true", help="compare the stack with settings")
+        parser.add_argument("--delete", action="store_true", help="tear the stack down")
+        parser.add_argument("--yes", action="store_true", help="do not ask before changing")
+        parser.add_argument("--endpoint-url", help="AWS endpoint (emulators and tests)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        config = self._config(options)
+        if options["output"]:
+            self._write_template(config, Path(options["output"]))
+        if options["dry_run"]:
+            self._describe_dry_run(config)
+            return
+        if options["package_only"]:
+            package = self._package(config, options)
+            self.stdout.write(
+                f"{package.path}\n  sha256 {package.sha256}\n  {package.zipped_bytes:,} bytes "
+                f"zipped, {package.unzipped_bytes:,} unzipped ({config.architecture}, "
+                f"{config.runtime})"
+            )
+            return
+        if options["output"] and not (options["check"] or options["delete"]):
+            # --output alone only writes the template (the manual-deploy path).
+            return
+        from async_image_upload.infra.cli import run_aws_steps
+
+        run_aws_steps(self, config, options)
+
+    def _config(self, options: dict[str, Any]) -> StackConfig:
+        bucket_name = options["new_bucket"] or options["existing_bucket"]
+        try:
+            return config_from_settings(
+                bucket_name=bucket_name,
+                bucket_mode="existing" if options["existing_bucket"] else "new",
+                **{
+                    key: options.get(key)
+                    for key in (
+                        "stack_name",
+                        "region",
+                        "function_name",
+                        "memory_mb",
+                        "architecture",
+                        "runtime",
+                        "timeout_seconds",
+                        "temp_expiration_days",
+                        "cors_origins",
+                        "reserved_concurrency",
+                        "log_retention_days",
+                        "heif",
+                    )
+                },
+            )
+        except ConfigError as exc:
+            raise CommandError(f"Cannot build the stack: {exc}") from None
+
+    def _write_template(self, config: StackConfig, path: Path) -> None:
+        fmt = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(path.suffix.lower())
+        if fmt is None:
+            raise CommandError(f"--output must end in .json or .yaml, not {path.name!r}")
+        path.write_text(template_body(build_template(config), fmt) + "\n")
+        self.stdout.write(f"Wrote {path} ({config.bucket_mode} bucket, {config.architecture}).")
+
+    def _describe_dry_run(self, config: StackConfig) -> None:
+        from async_image_upload.infra.existing_bucket import our_lifecycle_rule, our_notification
+
+        template = build_template(config)
+        self.stdout.write(
+            f"Dry run (no AWS calls). Stack {config.stack_name} in {config.region}, "
+            f"{config.bucket_mode} bucket {config.bucket_name}, function {config.function_name} "
+            f"({config.architecture}, {config.runtime}, {config.memory_mb} MB, "
+            f"{config.timeout_seconds} s)."
+        )
+        self.stdout.write("Resources:")
+        for name, resource in sorted(template.resources.items()):
+            self.stdout.write(f"  {resource.resource_type:<34} {name}")
+        if not config.is_new_bucket:
+            function_arn = f"<{config.function_name} ARN>"
+            self.stdout.write(
+                "After the stack deploys, these entries are merged into the bucket "
+                "(other notification and lifecycle entries are kept; --check shows the "
+                "merge against the live bucket):"
+            )
+            self.stdout.write(
+                json.dumps(our_notification(function_arn, config.temp_prefix), indent=2)
+            )
+            self.stdout.write(
+                json.dumps(
+                    our_lifecycle_rule(config.temp_prefix, config.temp_expiration_days), indent=2
+                )
+            )
+
+    def _package(self, config: StackConfig, options: dict[str, Any]):
+        from async_image_upload.infra.package import build_lambda_zip
+
+        self.stdout.write(
+            f"Building the Lambda package for {config.architecture}/{config.runtime}..."
+        )
+        try:
+            return build_lambda_zip(
+                architecture=config.architecture,
+                python_version=config.python_version,
+                heif=config.heif,
+            )
+        except PackagingError as exc:
+            raise CommandError(str(exc)) from None
