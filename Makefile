@@ -1,0 +1,37 @@
+# The two README commands are `make demo` and `make test`; both install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+# Extra pip requirement for a test tier, e.g. DJANGO="Django>=4.2,<5.0".
+DJANGO ?=
+PYTEST_ARGS ?=
+DEMO_ARGS ?=
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint install-test install-demo browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install-demo: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[local]"
+
+install-test: $(BIN)/python browser
+	$(BIN)/pip install --quiet -e ".[test]" $(if $(DJANGO),"$(DJANGO)")
+
+# Debian's Chromium for the browser test (no browser download); root installs it,
+# anyone else without it gets the browser test skipped (never in CI).
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: install-demo
+	cd example_project && ../$(BIN)/python manage.py run_local_stack --demo-user demo:demo --smoke $(DEMO_ARGS)
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -1,0 +1,92 @@
+"""The README's main command, as a subprocess: embedded S3 → Lambda → Django, for real."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "example_project"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_stack(tmp_path: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "EXAMPLE_DB": str(tmp_path / "db.sqlite3"), "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", "run_local_stack", "--demo-user", "demo:demo", *args],
+        cwd=EXAMPLE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_smoke_upload_goes_in_and_thumbnails_come_out(tmp_path) -> None:
+    port, s3_port = free_port(), free_port()
+    done = run_stack(
+        tmp_path, "--port", str(port), "--s3-port", str(s3_port), "--smoke", "--exit-after-smoke"
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert f"Local stack ready. Open http://127.0.0.1:{port}/" in output
+    assert ": ready (" in output
+    for variant in ("50x50", "100x100", "400x400", "original"):
+        assert f"    {variant} " in output
+        assert f"    {variant} blurred" in output
+    assert "Local stack stopped." in output
+
+
+def test_smoke_with_a_bad_file_fails_loudly(tmp_path) -> None:
+    bad = tmp_path / "not-a-photo.jpg"
+    bad.write_text("this is text, renamed .jpg\n" * 20)
+    done = run_stack(
+        tmp_path,
+        "--port",
+        str(free_port()),
+        "--s3-port",
+        str(free_port()),
+        "--smoke",
+        str(bad),
+        "--exit-after-smoke",
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "failed" in output and "unsupported_format" in output
+
+
+def test_taken_port_is_a_readable_error(tmp_path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        done = run_stack(tmp_path, "--port", str(taken), "--s3-port", str(free_port()), timeout=60)
+    assert done.returncode == 1
+    assert f"Port {taken} on 127.0.0.1 (for Django) is taken" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_upload_photos_needs_files(tmp_path) -> None:
+    with pytest.raises(CommandError, match="No image files found"):
+        call_command("upload_photos", str(tmp_path))
+    with pytest.raises(CommandError, match="no such file or folder"):
+        call_command("upload_photos", str(tmp_path / "missing.jpg"))
+
+
+def test_upload_photos_reports_an_unreachable_api(tmp_path) -> None:
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(b"\xff\xd8\xff" + b"0" * 100)
+    with pytest.raises(CommandError, match="1 of 1 uploads did not end ready"):
+        call_command("upload_photos", str(photo), "--api", f"http://127.0.0.1:{free_port()}/api/")
