@@ -211,7 +211,7 @@ def test_x86_64_zip_for_the_host_python_imports_the_handler(tmp_path):
         "assert PIL.Image.__file__.startswith(sys.argv[1]), PIL.Image.__file__;"
         "print(PIL.__version__)"
     )
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", probe, str(unpacked)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr

@@ -61,7 +61,7 @@ def checkov_cli() -> str | None:
 def test_checkov_has_no_failed_checks_and_every_skip_has_a_reason(any_config, tmp_path):
     path = tmp_path / "template.json"
     path.write_text(template_body(build_template(any_config)))
-    result = subprocess.run(  # noqa: S603 - fixed argv, our own file
+    result = subprocess.run(
         [
             checkov_cli(),
             "-f",

@@ -1,0 +1,214 @@
+"""manage.py deploy_thumbnail_stack end to end: offline modes, moto deploys, readable errors."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import botocore.session
+import pytest
+from cfnlint.api import ManualArgs, lint
+from django.core.management import CommandError, call_command
+
+from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATION_ID
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"
+)
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("deploy_thumbnail_stack", *args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def no_aws_calls(monkeypatch):
+    """Any attempt to make a boto3/botocore client fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an AWS client was created")
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", refuse)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_dry_run_output_writes_a_lint_clean_template_without_aws(no_aws_calls, tmp_path, suffix):
+    path = tmp_path / f"template{suffix}"
+    output = run("--dry-run", "--output", str(path), "--arch", "x86_64")
+    assert f"Wrote {path}" in output
+    assert "Dry run (no AWS calls)" in output
+    assert "AWS::Lambda::Function" in output
+    body = path.read_text()
+    assert [m for m in lint(body, config=ManualArgs(regions=["us-east-1"]))] == []
+    assert "test-bucket" in body  # BUCKET from tests/settings.py
+
+
+def test_dry_run_for_an_existing_bucket_shows_what_it_would_merge(no_aws_calls):
+    output = run("--dry-run", "--existing-bucket", "legacy-photos")
+    assert NOTIFICATION_ID in output
+    assert LIFECYCLE_TEMP_RULE_ID in output
+    assert '"Value": "temp/"' in output
+    assert "AWS::S3::Bucket " not in output
+
+
+def test_bad_settings_are_a_command_error(no_aws_calls, settings):
+    settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, "IMAGE_PREFIX": "temp/out/"}
+    with pytest.raises(CommandError, match="lies under TEMP_PREFIX"):
+        run("--dry-run")
+
+
+def test_unknown_region_is_a_command_error(aws):
+    with pytest.raises(CommandError, match="Unknown AWS region 'mars-north-1'"):
+        run("--region", "mars-north-1", "--yes")
+
+
+def test_missing_credentials_are_a_command_error(aws, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(CommandError, match="No AWS credentials found"):
+        run("--endpoint-url", aws, "--yes", "--zip", "/nonexistent.zip")
+
+
+def test_deploy_new_bucket_prints_outputs_and_settings_but_never_the_secret(
+    aws, clients, source_only_zip
+):
+    origin = "https://app.example.com"
+    deploy_args = ["--endpoint-url", aws, "--yes", "--zip", str(source_only_zip.path),
+                   "--new-bucket", "fresh-uploads", "--cors-origin", origin]  # fmt: skip
+    output = run(*deploy_args)
+    assert "Stack async-image-upload: created." in output
+    assert "'BUCKET': 'fresh-uploads'" in output
+    assert "'CALLBACK_URL': 'https://testserver/uploads/callback/'" in output
+    from async_image_upload.conf import upload_settings
+
+    assert upload_settings.callback_secrets[0] not in output
+    clients("s3").head_bucket(Bucket="fresh-uploads")
+    artifacts = clients("s3").list_objects_v2(
+        Bucket="async-image-upload-artifacts-123456789012-us-east-1"
+    )
+    assert [o["Key"] for o in artifacts["Contents"]] == [
+        f"lambda/async-image-upload/arm64/{source_only_zip.sha256}.zip"
+    ]
+    # Deploying the same thing again is a no-op, not an error.
+    again = run(*deploy_args)
+    assert "No changes" in again
+    checked = run("--endpoint-url", aws, "--check", "--new-bucket", "fresh-uploads",
+                  "--cors-origin", "https://app.example.com")  # fmt: skip
+    assert "matches the settings" in checked
+
+
+def test_new_bucket_that_already_exists_points_to_existing_bucket_mode(
+    aws, clients, source_only_zip
+):
+    clients("s3").create_bucket(Bucket="already-here")
+    with pytest.raises(CommandError, match="--existing-bucket already-here"):
+        run("--endpoint-url", aws, "--yes", "--zip", str(source_only_zip.path),
+            "--new-bucket", "already-here")  # fmt: skip
+
+
+@pytest.fixture
+def legacy_bucket(clients):
+    """A bucket that already feeds a queue and another function, with its own lifecycle."""
+    s3, sqs, iam, lam = clients("s3"), clients("sqs"), clients("iam"), clients("lambda")
+    s3.create_bucket(Bucket="legacy-photos")
+    queue_url = sqs.create_queue(QueueName="audit")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    role = iam.create_role(RoleName="other", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    other = lam.create_function(
+        FunctionName="other", Runtime="python3.12", Role=role, Handler="x.y",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )["FunctionArn"]  # fmt: skip
+    s3.put_bucket_notification_configuration(
+        Bucket="legacy-photos",
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {"Id": "audit", "QueueArn": queue_arn, "Events": ["s3:ObjectRemoved:*"]}
+            ],
+            "LambdaFunctionConfigurations": [
+                {
+                    "Id": "docs",
+                    "LambdaFunctionArn": other,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "docs/"}]}},
+                }
+            ],
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket="legacy-photos",
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "old-logs",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "logs/"},
+                    "Expiration": {"Days": 30},
+                }
+            ]
+        },
+    )
+    return {"queue": queue_arn, "function": other}
+
+
+def test_existing_bucket_merge_keeps_other_notifications_and_rules(
+    aws, clients, source_only_zip, legacy_bucket
+):
+    output = run("--endpoint-url", aws, "--yes", "--zip", str(source_only_zip.path),
+                 "--existing-bucket", "legacy-photos", "--temp-expiration-days", "2")  # fmt: skip
+    assert "Stack async-image-upload: created." in output
+    # The bare moto bucket has no public access block: the user is told the exact fix.
+    assert "aws s3api put-public-access-block --bucket legacy-photos" in output
+    assert "aws s3api put-bucket-ownership-controls --bucket legacy-photos" in output
+
+    s3 = clients("s3")
+    notification = s3.get_bucket_notification_configuration(Bucket="legacy-photos")
+    assert [q["QueueArn"] for q in notification["QueueConfigurations"]] == [legacy_bucket["queue"]]
+    functions = {c["Id"]: c for c in notification["LambdaFunctionConfigurations"]}
+    assert functions["docs"]["LambdaFunctionArn"] == legacy_bucket["function"]
+    ours = functions[NOTIFICATION_ID]
+    assert ours["LambdaFunctionArn"].endswith(":function:async-image-upload-thumbnails")
+    # S3 reports filter rule names capitalised ("Prefix"); compare case-insensitively.
+    (rule,) = ours["Filter"]["Key"]["FilterRules"]
+    assert (rule["Name"].lower(), rule["Value"]) == ("prefix", "temp/")
+    rules = {
+        r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket="legacy-photos")["Rules"]
+    }
+    assert rules["old-logs"]["Expiration"] == {"Days": 30}
+    assert rules[LIFECYCLE_TEMP_RULE_ID]["Expiration"] == {"Days": 2}
+
+    # Tearing down takes only our entries off the bucket.
+    run("--endpoint-url", aws, "--delete", "--existing-bucket", "legacy-photos")
+    notification = s3.get_bucket_notification_configuration(Bucket="legacy-photos")
+    assert [c["Id"] for c in notification["LambdaFunctionConfigurations"]] == ["docs"]
+    assert [q["Id"] for q in notification["QueueConfigurations"]] == ["audit"]
+    rules = s3.get_bucket_lifecycle_configuration(Bucket="legacy-photos")["Rules"]
+    assert [r["ID"] for r in rules] == ["old-logs"]
+
+
+def test_overlapping_notification_is_refused_before_anything_is_deployed(
+    aws, clients, source_only_zip, legacy_bucket
+):
+    s3 = clients("s3")
+    current = s3.get_bucket_notification_configuration(Bucket="legacy-photos")
+    current.pop("ResponseMetadata")
+    current["QueueConfigurations"].append(
+        {"Id": "everything", "QueueArn": legacy_bucket["queue"], "Events": ["s3:ObjectCreated:Put"]}
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket="legacy-photos", NotificationConfiguration=current
+    )
+    with pytest.raises(CommandError, match=r"'everything'.*overlaps the thumbnail trigger"):
+        run("--endpoint-url", aws, "--yes", "--zip", str(source_only_zip.path),
+            "--existing-bucket", "legacy-photos")  # fmt: skip
+    assert clients("cloudformation").list_stacks()["StackSummaries"] == []
+    assert (
+        json.dumps(s3.get_bucket_notification_configuration(Bucket="legacy-photos")).count(
+            NOTIFICATION_ID
+        )
+        == 0
+    )
