@@ -6,6 +6,8 @@ DJANGO ?=
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 BIN := $(VENV)/bin
+# checkov pins many packages of its own, so it gets its own venv.
+CHECKOV := .venv-checkov/bin/checkov
 
 .PHONY: demo test lint install-test install-demo browser
 
@@ -16,8 +18,13 @@ $(BIN)/python:
 install-demo: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[local]"
 
-install-test: $(BIN)/python browser
+install-test: $(BIN)/python browser $(CHECKOV)
 	$(BIN)/pip install --quiet -e ".[test]" $(if $(DJANGO),"$(DJANGO)")
+
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --upgrade pip
+	.venv-checkov/bin/pip install --quiet checkov
 
 # Debian's Chromium for the browser test (no browser download); root installs it,
 # anyone else without it gets the browser test skipped (never in CI).

@@ -61,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "THROTTLE_CLASSES": ["async_image_upload.api.throttling.UploadRateThrottle"],
     "THROTTLE_RATE": "120/minute",
+    # Polling the status endpoint has its own budget, so it cannot starve uploads.
+    "STATUS_THROTTLE_CLASSES": ["async_image_upload.api.throttling.StatusRateThrottle"],
+    "STATUS_THROTTLE_RATE": "600/minute",
     "CALLBACK_THROTTLE_CLASSES": [],
     # How variant URLs are built: "presigned" (private bucket, default),
     # "storage" (a django-storages storage's url()), "custom_domain" (CDN).
@@ -69,6 +72,12 @@ DEFAULTS: dict[str, Any] = {
     "STORAGE": "default",
     "CUSTOM_DOMAIN": None,
     "URL_PROTOCOL": "https",
+    # Defaults for manage.py deploy_thumbnail_stack (its options override them).
+    "DEPLOY_STACK_NAME": None,
+    "DEPLOY_CORS_ORIGINS": [],
+    "DEPLOY_MEMORY_MB": None,
+    "DEPLOY_ARCHITECTURE": None,
+    "DEPLOY_RESERVED_CONCURRENCY": None,
 }
 
 #: Settings that hold dotted paths and are imported on access.
@@ -77,6 +86,7 @@ IMPORT_STRINGS = frozenset(
         "AUTHENTICATION_CLASSES",
         "PERMISSION_CLASSES",
         "THROTTLE_CLASSES",
+        "STATUS_THROTTLE_CLASSES",
         "CALLBACK_THROTTLE_CLASSES",
     }
 )

@@ -18,3 +18,12 @@ class UploadRateThrottle(UserRateThrottle):
 
     def get_rate(self) -> str | None:
         return upload_settings.THROTTLE_RATE
+
+
+class StatusRateThrottle(UserRateThrottle):
+    """For the status endpoint, which clients poll; rate from ``STATUS_THROTTLE_RATE``."""
+
+    scope = "async_image_upload_status"
+
+    def get_rate(self) -> str | None:
+        return upload_settings.STATUS_THROTTLE_RATE

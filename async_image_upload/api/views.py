@@ -107,6 +107,9 @@ class UploadDetailView(_ConfiguredAPIView):
 
     serializer_class = s.UploadStatusSerializer
 
+    def get_throttles(self) -> list[Any]:
+        return [cls() for cls in upload_settings.STATUS_THROTTLE_CLASSES]
+
     @extend_schema(operation_id="async_image_upload_retrieve", responses=s.UploadStatusSerializer)
     def get(self, request: Request, pk: str) -> Response:
         try:

@@ -103,3 +103,14 @@ def test_url_modes(alice_client, api_client, make_upload, settings) -> None:
     }
     variants = alice_client.get(f"/uploads/{upload.pk}/").json()["variants"]
     assert variants[0]["url"].startswith(f"https://cdn.example.com/image/{upload.pk}/")
+
+
+def test_polling_has_its_own_throttle_budget(alice_client, make_upload, settings) -> None:
+    settings.ASYNC_IMAGE_UPLOAD = {
+        **settings.ASYNC_IMAGE_UPLOAD,
+        "STATUS_THROTTLE_RATE": "3/minute",
+        "THROTTLE_RATE": "1/minute",
+    }
+    upload = make_upload()
+    codes = [alice_client.get(f"/uploads/{upload.pk}/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
