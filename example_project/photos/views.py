@@ -1,5 +1,8 @@
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import ensure_csrf_cookie
 from rest_framework import viewsets
 from rest_framework.response import Response
 
@@ -26,7 +29,25 @@ class PhotoViewSet(viewsets.ModelViewSet):
 
 
 @login_required
-def index(request):
+@ensure_csrf_cookie  # the uploader sends the cookie's token on its POSTs (session auth)
+def index(request: HttpRequest) -> HttpResponse:
+    """The upload page: the uploader reads the field's own limits from here."""
     photos = list(Photo.objects.filter(owner=request.user)[:50])
     prefetch_uploads(photos, "image")
-    return render(request, "photos/index.html", {"photos": photos})
+    image_field = Photo._meta.get_field("image")
+    content_types = image_field.effective_content_types()
+    return render(
+        request,
+        "photos/index.html",
+        {
+            "photos": photos,
+            "uploader_config": {
+                "uploadsUrl": reverse("async_image_upload:upload-create"),
+                "photosUrl": reverse("photo-list"),
+                "field": image_field.field_id,
+                "maxBytes": image_field.effective_max_upload_bytes(),
+                "contentTypes": content_types,
+            },
+            "accept": ",".join(content_types),
+        },
+    )
