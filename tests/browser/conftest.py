@@ -102,10 +102,14 @@ def _wait_until_serving(process: subprocess.Popen[bytes], url: str, log_path: Pa
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Ctrl-C for the whole group (the command's clean shutdown), then SIGKILL if it lingers."""
+    """Ctrl-C for the whole group (the command's clean shutdown), then harder if it lingers.
+
+    SIGTERM follows because a child inherits an ignored SIGINT when pytest
+    itself runs as a background job of a non-interactive shell.
+    """
     if process.poll() is not None:
         return
-    for sig, grace in ((signal.SIGINT, 10), (signal.SIGKILL, 5)):
+    for sig, grace in ((signal.SIGINT, 5), (signal.SIGTERM, 3), (signal.SIGKILL, 3)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:

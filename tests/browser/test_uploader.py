@@ -208,6 +208,37 @@ def test_bad_files_explain_themselves(
     screenshot(page, "errors")
 
 
+def test_client_cancels_cleanly(page: Any) -> None:
+    """cancel() during the S3 POST: rejects as aborted, no more callbacks, onError silent."""
+    outcome = page.evaluate(
+        """async () => {
+          const { upload } = await import("/static/async_image_upload/uploader.js");
+          const file = new File([new Uint8Array(8 * 1024 * 1024)], "big.jpg", {type: "image/jpeg"});
+          const seen = { errors: 0, progress: 0, phaseAtCancel: null };
+          const task = upload(file, {
+            field: "photos.Photo.image",
+            onProgress: () => {
+              seen.progress += 1;
+              seen.phaseAtCancel ??= task.phase;
+              task.cancel();
+            },
+            onError: () => { seen.errors += 1; },
+          });
+          try {
+            await task.promise;
+            return { resolved: true };
+          } catch (error) {
+            return { kind: error.kind, name: error.name, phase: task.phase, id: task.id, ...seen };
+          }
+        }"""
+    )
+    assert outcome["kind"] == "aborted" and outcome["name"] == "UploadError", outcome
+    assert outcome["phaseAtCancel"] == "uploading" and outcome["phase"] == "cancelled", outcome
+    # Aborted in flight: neither the 100 % of a finished upload nor an error report followed.
+    assert outcome["progress"] == 1 and outcome["errors"] == 0, outcome
+    assert outcome["id"], outcome  # the presign had run
+
+
 def test_admin_widget_uploads_and_previews(
     page: Any, local_stack: LocalStack, console: list[str]
 ) -> None:
