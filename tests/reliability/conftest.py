@@ -1,0 +1,110 @@
+"""Fixtures for the reliability tests: the real Lambda handler against moto over HTTP."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+from PIL import Image
+
+from async_image_upload import upload_status_changed
+from async_image_upload.conf import upload_settings
+
+
+def jpeg_bytes(width: int = 96, height: int = 64) -> bytes:
+    """A small real JPEG: big enough for every variant, quick for the pipeline."""
+    image = Image.linear_gradient("L").resize((width, height)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def s3_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
+    """One ObjectCreated record in S3's own shape (the key URL-encoded as S3 does)."""
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventName": "ObjectCreated:Post",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": {"key": quote_plus(key), "size": size, "eTag": etag},
+                },
+            }
+        ]
+    }
+
+
+class Context:
+    """The two attributes of Lambda's context object the handler reads."""
+
+    aws_request_id = "reliability-test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@pytest.fixture
+def signals() -> Iterator[list[tuple[str, str, str]]]:
+    """Every upload_status_changed sent during the test, as (id, previous, status)."""
+    received: list[tuple[str, str, str]] = []
+
+    def receiver(upload: Any, previous_status: str, status: str, **kwargs: Any) -> None:
+        received.append((str(upload.pk), previous_status, status))
+
+    upload_status_changed.connect(receiver, weak=False)
+    yield received
+    upload_status_changed.disconnect(receiver)
+
+
+@pytest.fixture
+def put_source(upload_bucket: Any) -> Callable[..., dict[str, Any]]:
+    """Upload bytes to an upload's temp key as the presigned POST would; returns its event."""
+
+    def put(upload: Any, data: bytes | None = None) -> dict[str, Any]:
+        data = jpeg_bytes() if data is None else data
+        key = upload.temp_key
+        upload_bucket.client.put_object(
+            Bucket=upload_bucket.name,
+            Key=key,
+            Body=data,
+            ContentType=upload.content_type,
+            Metadata={
+                "upload-id": str(upload.pk),
+                "variants": ",".join(upload.requested_variants),
+                "blur-radius": str(upload.blur_radius),
+            },
+        )
+        head = upload_bucket.client.head_object(Bucket=upload_bucket.name, Key=key)
+        return s3_event(upload_bucket.name, key, head["ContentLength"], head["ETag"].strip('"'))
+
+    return put
+
+
+@pytest.fixture
+def run_lambda(monkeypatch: pytest.MonkeyPatch, upload_bucket: Any) -> Iterator[Callable[..., Any]]:
+    """The production handler with the callback switched off: a callback that never arrives.
+
+    It still writes outputs and the manifest and deletes the source, exactly as
+    when the callback is sent but lost on the way.
+    """
+    from lambda_function import config as lambda_config
+    from lambda_function.handler import lambda_handler
+
+    monkeypatch.setenv("TEMP_FOLDER", upload_settings.TEMP_PREFIX)
+    monkeypatch.setenv("IMAGE_FOLDER", upload_settings.IMAGE_PREFIX)
+    monkeypatch.setenv("CALLBACK_URL", "")
+    monkeypatch.setenv("S3_ENDPOINT_URL", upload_bucket.endpoint_url)
+    lambda_config.get_config.cache_clear()
+
+    def run(event: dict[str, Any]) -> Any:
+        return lambda_handler(event, Context())
+
+    yield run
+    lambda_config.get_config.cache_clear()
