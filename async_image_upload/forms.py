@@ -27,6 +27,14 @@ class AsyncImageFormField(forms.Field):
         kwargs.pop("max_length", None)
         super().__init__(**kwargs)
 
+    def widget_attrs(self, widget: Any) -> dict[str, Any]:
+        # The uploader in the widget asks for an upload for this very field, so
+        # the field's own variants, size cap and types apply.
+        attrs = super().widget_attrs(widget)
+        if self.model_field is not None:
+            attrs["data-field"] = self.model_field.field_id
+        return attrs
+
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, AsyncImage):
             return str(value.id)

@@ -90,3 +90,49 @@ def test_upload_photos_reports_an_unreachable_api(tmp_path) -> None:
     photo.write_bytes(b"\xff\xd8\xff" + b"0" * 100)
     with pytest.raises(CommandError, match="1 of 1 uploads did not end ready"):
         call_command("upload_photos", str(photo), "--api", f"http://127.0.0.1:{free_port()}/api/")
+
+
+def test_sigterm_stops_everything_cleanly(tmp_path) -> None:
+    """A service manager (or a backgrounded shell job, where SIGINT is ignored) sends SIGTERM."""
+    import signal
+    import time
+
+    port, s3_port = free_port(), free_port()
+    env = {**os.environ, "EXAMPLE_DB": str(tmp_path / "db.sqlite3"), "PYTHONUNBUFFERED": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "run_local_stack",
+            "--port",
+            str(port),
+            "--s3-port",
+            str(s3_port),
+        ],
+        cwd=EXAMPLE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the local stack did not start listening")
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, output
+    assert "Local stack stopped." in output
+    for number in (port, s3_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", number)) != 0, f"port {number} still open"

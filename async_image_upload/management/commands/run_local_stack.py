@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import signal
 import tempfile
 import threading
 import time
@@ -19,6 +20,10 @@ from async_image_upload.conf import upload_settings
 from async_image_upload.local.s3 import port_is_free
 
 DEFAULT_BUCKET = "local-photos"
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -109,6 +114,9 @@ class Command(BaseCommand):
                     options["exit_after_smoke"],
                 ),
             ).start()
+        # SIGTERM (a service manager, or a shell that started us in the background,
+        # where SIGINT is ignored) stops as cleanly as Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=True)
         except KeyboardInterrupt:
