@@ -219,7 +219,22 @@ def config_from_settings(**options: Any) -> StackConfig:
         if value is None or (key == "cors_origins" and not value):
             continue
         merged[key] = tuple(value) if isinstance(value, list) else value
+    if merged.get("memory_mb") == "recommended":
+        merged["memory_mb"] = _recommended_memory(merged.get("architecture", DEFAULT_ARCHITECTURE))
     try:
         return StackConfig(**merged)
     except TypeError as exc:  # an unknown option name is a programming error, say which
         raise ConfigError(str(exc)) from exc
+
+
+def _recommended_memory(architecture: str) -> int:
+    """Memory from ``thumbnail_cost_report --write-recommendation`` (docs/tuning.md)."""
+    from async_image_upload.tuning.recommendation import (
+        RecommendationError,
+        read_recommended_memory,
+    )
+
+    try:
+        return read_recommended_memory(architecture)
+    except RecommendationError as exc:
+        raise ConfigError(str(exc)) from None

@@ -6,6 +6,7 @@ CommandErrors; the work is in :mod:`async_image_upload.infra`.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,16 @@ from async_image_upload.infra.config import (
 )
 from async_image_upload.infra.package import PackagingError
 from async_image_upload.infra.template import build_template, template_body
+
+
+def _memory_option(value: str) -> int | str:
+    """``--memory``: a number of MB or the word ``recommended``."""
+    if value == "recommended":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected MB (e.g. 1024) or 'recommended'") from None
 
 
 class Command(BaseCommand):
@@ -41,7 +52,11 @@ class Command(BaseCommand):
             "--existing-bucket", metavar="NAME", help="use a bucket you already have"
         )
         parser.add_argument("--function-name", help="Lambda name (default <stack>-thumbnails)")
-        parser.add_argument("--memory", type=int, dest="memory_mb", help="Lambda memory in MB")
+        parser.add_argument(
+            "--memory", type=_memory_option, dest="memory_mb",
+            help="Lambda memory in MB, or 'recommended' to use what "
+            "thumbnail_cost_report --write-recommendation measured",
+        )  # fmt: skip
         parser.add_argument("--arch", choices=ARCHITECTURES, dest="architecture")
         parser.add_argument("--runtime", choices=RUNTIMES)
         parser.add_argument("--timeout", type=int, dest="timeout_seconds", help="seconds")
