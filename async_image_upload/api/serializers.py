@@ -15,6 +15,10 @@ from async_image_upload.values import Variant
 
 CALLBACK_VERSION = 1
 MAX_VARIANTS = 64
+# The largest values the upload's integer columns hold on every supported database
+# (PositiveIntegerField, PositiveBigIntegerField); larger ones must be a 400, not a 500.
+MAX_PIXELS_SIDE = 2**31 - 1
+MAX_BYTES = 2**63 - 1
 
 
 class PresignRequestSerializer(serializers.Serializer):
@@ -179,20 +183,28 @@ class CallbackSourceSerializer(serializers.Serializer):
     key = serializers.CharField(max_length=1024)
     etag = serializers.CharField(max_length=128, allow_blank=True, allow_null=True, required=False)
     format = serializers.CharField(max_length=16, allow_null=True, allow_blank=True, required=False)
-    width = serializers.IntegerField(min_value=1, allow_null=True, required=False)
-    height = serializers.IntegerField(min_value=1, allow_null=True, required=False)
-    bytes = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    width = serializers.IntegerField(
+        min_value=1, max_value=MAX_PIXELS_SIDE, allow_null=True, required=False
+    )
+    height = serializers.IntegerField(
+        min_value=1, max_value=MAX_PIXELS_SIDE, allow_null=True, required=False
+    )
+    bytes = serializers.IntegerField(
+        min_value=0, max_value=MAX_BYTES, allow_null=True, required=False
+    )
 
 
 class CallbackVariantSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=32)
     key = serializers.CharField(max_length=1024)
     blurred = serializers.BooleanField()
-    width = serializers.IntegerField(min_value=1)
-    height = serializers.IntegerField(min_value=1)
-    display_width = serializers.IntegerField(min_value=1, required=False)
-    display_height = serializers.IntegerField(min_value=1, required=False)
-    bytes = serializers.IntegerField(min_value=0)
+    width = serializers.IntegerField(min_value=1, max_value=MAX_PIXELS_SIDE)
+    height = serializers.IntegerField(min_value=1, max_value=MAX_PIXELS_SIDE)
+    display_width = serializers.IntegerField(min_value=1, max_value=MAX_PIXELS_SIDE, required=False)
+    display_height = serializers.IntegerField(
+        min_value=1, max_value=MAX_PIXELS_SIDE, required=False
+    )
+    bytes = serializers.IntegerField(min_value=0, max_value=MAX_BYTES)
     content_type = serializers.RegexField(r"^image/[a-z0-9.+-]+$", max_length=64)
 
 
@@ -243,6 +255,12 @@ class CallbackSerializer(serializers.Serializer):
             raise serializers.ValidationError({"error": ["A failed upload needs an error."]})
         attrs["upload_id"] = upload_id
         return attrs
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """DRF's error body for everything but field validation."""
+
+    detail = serializers.CharField()
 
 
 class CallbackResponseSerializer(serializers.Serializer):

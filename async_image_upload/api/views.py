@@ -10,6 +10,7 @@ from typing import Any
 from rest_framework import status as http
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +19,12 @@ from rest_framework.views import APIView
 
 from async_image_upload import signing
 from async_image_upload.api import serializers as s
-from async_image_upload.api.schema import example, extend_schema
+from async_image_upload.api.schema import (
+    error_responses,
+    example,
+    extend_schema,
+    uuid_path_parameter,
+)
 from async_image_upload.conf import upload_settings
 from async_image_upload.models import ImageUpload, InvalidTransition
 from async_image_upload.services import apply_callback, create_upload
@@ -63,7 +69,10 @@ class UploadCreateView(_ConfiguredAPIView):
     @extend_schema(
         operation_id="async_image_upload_create",
         request=s.PresignRequestSerializer,
-        responses={201: s.PresignResponseSerializer},
+        responses={
+            201: s.PresignResponseSerializer,
+            **error_responses(s.ErrorDetailSerializer, 400, 401, 403, 429),
+        },
         examples=example(
             "JPEG photo",
             {
@@ -110,7 +119,14 @@ class UploadDetailView(_ConfiguredAPIView):
     def get_throttles(self) -> list[Any]:
         return [cls() for cls in upload_settings.STATUS_THROTTLE_CLASSES]
 
-    @extend_schema(operation_id="async_image_upload_retrieve", responses=s.UploadStatusSerializer)
+    @extend_schema(
+        operation_id="async_image_upload_retrieve",
+        parameters=uuid_path_parameter("id"),
+        responses={
+            200: s.UploadStatusSerializer,
+            **error_responses(s.ErrorDetailSerializer, 401, 403, 404, 429),
+        },
+    )
     def get(self, request: Request, pk: str) -> Response:
         try:
             upload_id = uuid.UUID(pk)
@@ -120,6 +136,27 @@ class UploadDetailView(_ConfiguredAPIView):
         if upload is None:
             raise NotFound("No such upload.")
         return Response(s.UploadStatusSerializer(upload).data)
+
+
+def read_at_most(request: Request, size: int) -> bytes:
+    """Up to ``size`` bytes of the raw body, never more.
+
+    A chunked request has no Content-Length to refuse up front, and
+    ``request.body`` would hold all of it (everything, when a project sets
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE = None``) before the size check could run.
+    """
+    django_request = request._request
+    if hasattr(django_request, "_body"):  # something earlier already read it
+        return django_request._body[:size]
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        part = django_request.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
 
 
 class PayloadTooLarge(APIException):
@@ -144,6 +181,8 @@ class CallbackView(APIView):
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    # The view reads the raw body itself; this only tells the schema it is JSON.
+    parser_classes = [JSONParser]
 
     def get_throttles(self) -> list[Any]:
         return [cls() for cls in upload_settings.CALLBACK_THROTTLE_CLASSES]
@@ -154,7 +193,10 @@ class CallbackView(APIView):
     @extend_schema(
         operation_id="async_image_upload_callback",
         request=s.CallbackSerializer,
-        responses={200: s.CallbackResponseSerializer},
+        responses={
+            200: s.CallbackResponseSerializer,
+            **error_responses(s.ErrorDetailSerializer, 400, 401, 404, 409, 413, 429),
+        },
         auth=[],
     )
     def post(self, request: Request) -> Response:
@@ -165,7 +207,7 @@ class CallbackView(APIView):
             declared = 0
         if declared > limit:
             raise PayloadTooLarge()
-        body = request.body
+        body = read_at_most(request, limit + 1)
         if len(body) > limit:
             raise PayloadTooLarge()
         try:
