@@ -24,6 +24,7 @@ def write_chart(report: Report, path: Path) -> None:
 
         matplotlib.use("Agg")  # files only; never open a window
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
     except ImportError:
         raise ChartUnavailable(
             "--chart needs matplotlib: pip install 'django-async-image-upload[tuning]'"
@@ -50,16 +51,17 @@ def write_chart(report: Report, path: Path) -> None:
             bar.set_hatch(hatch)
         chosen = report.recommended(architecture)
         if chosen is not None:
-            position = xs[sizes.index(chosen.memory_mb)]
-            top.annotate("recommended", (position, chosen.mean_ms), ha="center", va="bottom",
-                         fontsize=8, color=dark)  # fmt: skip
+            bars[sizes.index(chosen.memory_mb)].set(edgecolor="black", linewidth=2)
     top.set_ylabel("mean duration per photo (ms)")
     top.set_title(
-        f"{len(report.measurements)} photos; hatched: runs out of memory "
-        f"(< {report.required_memory_mb:,.0f} MB)",
+        f"{len(report.measurements)} photos; outlined: recommended ({report.strategy}); "
+        f"hatched: runs out of memory (< {report.required_memory_mb:,.0f} MB)",
         fontsize=10,
     )
-    top.legend(fontsize=8)
+    top.legend(
+        handles=[Patch(color=COLOURS.get(a, ("#4a5568",))[0], label=a) for a in architectures],
+        fontsize=8,
+    )
     bottom.set_ylabel("USD per million photos")
     bottom.set_xlabel("Lambda memory (MB)")
     bottom.set_xticks(range(len(sizes)), [str(s) for s in sizes])
