@@ -104,7 +104,8 @@ def render(report: Report) -> str:
         f"{five_mb.cpu_s * 1000:,.0f} ms of pipeline CPU and {five_mb.s3_cpu_s * 1000:,.0f} ms "
         f"of S3-client CPU here, peak RSS {five_mb.peak_rss_mb:,.0f} MB. The original's "
         "$0.000150 is duration only (9.006 s x 1 GB x $0.0000166667), so compare it with "
-        "the Lambda column; the S3 column is what both designs pay in requests on top.",
+        "the Lambda column; the S3 column is the requests this design pays on top "
+        "(the original's figure leaves them out).",
         "",
         *_five_mb_table(report, five_mb),
         "",
