@@ -10,10 +10,17 @@ Nothing is mocked; presigning needs no S3 server because boto3 only signs locall
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
-import schemathesis
+
+try:
+    import schemathesis
+except ImportError:  # not in the test extra yet: skip locally, never in CI
+    if os.environ.get("CI") == "true":
+        raise
+    pytest.skip("schemathesis is not installed", allow_module_level=True)
 from django.core.handlers.wsgi import WSGIHandler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
