@@ -111,7 +111,8 @@ def _child(path: Path, spec_data: dict[str, Any], repeats: int) -> dict[str, Any
         cpu.append(time.process_time() - cpu_start)
         wall.append(time.perf_counter() - wall_start)
     s3_cpu_s = _s3_cpu_seconds(storage, client, data, result.outputs)
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Linux: KiB
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_kib = peak / 1024 if sys.platform == "darwin" else peak  # macOS counts bytes
     return {
         "bytes": len(data),
         "width": size[0],
