@@ -19,7 +19,7 @@ install-demo: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[local]"
 
 install-test: $(BIN)/python browser $(CHECKOV)
-	$(BIN)/pip install --quiet -e ".[test]" $(if $(DJANGO),"$(DJANGO)")
+	$(BIN)/pip install --quiet -e ".[test,docs,tuning]" $(if $(DJANGO),"$(DJANGO)")
 
 $(CHECKOV):
 	$(PYTHON) -m venv .venv-checkov

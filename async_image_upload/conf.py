@@ -78,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "DEPLOY_MEMORY_MB": None,
     "DEPLOY_ARCHITECTURE": None,
     "DEPLOY_RESERVED_CONCURRENCY": None,
+    # Prices for manage.py thumbnail_cost_report (None: the built-in dated defaults).
+    "TUNING_PRICES": None,
 }
 
 #: Settings that hold dotted paths and are imported on access.

@@ -9,11 +9,6 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Until pyproject.toml lists it: the docs-site build is its own tier.
-    config.addinivalue_line("markers", "docs: builds the MkDocs site (needs the docs extra)")
-
-
 def _scene(size: tuple[int, int], seed: int) -> Image.Image:
     """Shapes, gradients and grain: compresses like a photo, not like a flat colour."""
     rng = random.Random(seed)

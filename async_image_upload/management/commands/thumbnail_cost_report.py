@@ -129,10 +129,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def _settings_prices() -> dict[str, Any] | None:
-        # TUNING_PRICES is read from the user's dict until the settings object declares it.
         from async_image_upload.conf import upload_settings
 
-        return upload_settings.user_settings.get("TUNING_PRICES")
+        return upload_settings.TUNING_PRICES
 
     @staticmethod
     def _check_chart_support() -> None:
