@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote_plus
@@ -108,3 +109,67 @@ def run_lambda(monkeypatch: pytest.MonkeyPatch, upload_bucket: Any) -> Iterator[
 
     yield run
     lambda_config.get_config.cache_clear()
+
+
+#: Variables the Lambda reads; the in-process workers set them in os.environ.
+LAMBDA_ENV_NAMES = (
+    "TEMP_FOLDER", "IMAGE_FOLDER", "CALLBACK_URL", "CALLBACK_SECRET", "S3_ENDPOINT_URL",
+    "BLUR", "BLUR_RADIUS", "MAX_SOURCE_BYTES", "THUMB_DIMENSION_SMALL", "THUMB_DIMENSION_MEDIUM",
+    "THUMB_DIMENSION_LARGE", "CALLBACK_TIMEOUT", "CALLBACK_MAX_ATTEMPTS",
+)  # fmt: skip
+
+
+@pytest.fixture
+def make_stack(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """Start the local stack (embedded S3, its event queue) calling back to ``callback_url``.
+
+    Workers are started by the test. Django's settings point at the embedded S3;
+    extra keyword arguments become Lambda environment variables.
+    """
+    from async_image_upload.local.environment import lambda_environment_values
+    from async_image_upload.local.s3 import LOCAL_CREDENTIALS, QUEUE_NAME, start_local_s3
+    from tests.reliability.faults import free_port
+    from tests.reliability.stack import REDELIVERY_S, Stack
+
+    # The local stack and its workers write os.environ; register every name so
+    # monkeypatch puts the test process back as it was.
+    for name, value in LOCAL_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    for name in LAMBDA_ENV_NAMES:
+        monkeypatch.setenv(name, "")
+    started: list[Stack] = []
+
+    def make(callback_url: str, **lambda_env: str) -> Stack:
+        # moto keeps one in-memory AWS per process: a bucket of our own, queues deleted after.
+        local = start_local_s3(
+            host="127.0.0.1",
+            port=free_port(),
+            bucket=f"reliability-{uuid.uuid4().hex[:8]}",
+            temp_prefix="temp/",
+            cors_origins=["http://127.0.0.1"],
+        )
+        local.client("sqs").set_queue_attributes(
+            QueueUrl=local.queue_url, Attributes={"VisibilityTimeout": str(REDELIVERY_S)}
+        )
+        settings.ASYNC_IMAGE_UPLOAD = {
+            **settings.ASYNC_IMAGE_UPLOAD,
+            "BUCKET": local.bucket,
+            "ENDPOINT_URL": local.endpoint_url,
+            "PUBLIC_ENDPOINT_URL": local.endpoint_url,
+            "CALLBACK_URL": callback_url,
+            "MAX_PENDING_PER_USER": 1000,
+            "THROTTLE_RATE": "100000/minute",
+            "STATUS_THROTTLE_RATE": "100000/minute",
+        }
+        environment = lambda_environment_values(
+            callback_url=callback_url, s3_endpoint_url=local.endpoint_url
+        )
+        environment.update(lambda_env)
+        stack = Stack(local, environment, queue_name=QUEUE_NAME)
+        started.append(stack)
+        return stack
+
+    yield make
+    for stack in started:
+        stack.close()

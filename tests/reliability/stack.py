@@ -24,6 +24,7 @@ REDELIVERY_S = 1
 class Stack:
     local: LocalS3
     environment: dict[str, str]
+    queue_name: str = ""
     workers: list[EventWorker] = field(default_factory=list)
 
     @property
@@ -42,6 +43,14 @@ class Stack:
         for worker in self.workers:
             worker.join(timeout=40)
         self.workers.clear()
+
+    def close(self) -> None:
+        """Stop the workers, delete the queues this test made, stop the server."""
+        self.stop_workers()
+        for url in self.sqs.list_queues().get("QueueUrls", []):
+            if url.rsplit("/", 1)[-1] in (self.queue_name, f"{self.queue_name}-dlq"):
+                self.sqs.delete_queue(QueueUrl=url)
+        self.local.stop()
 
     def queued(self) -> int:
         """Messages waiting plus in flight (received, not yet deleted)."""

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -23,20 +22,13 @@ import pytest
 from django.db import connection
 
 from async_image_upload import ImageUpload, Status
-from async_image_upload.local.environment import lambda_environment_values
-from async_image_upload.local.s3 import LOCAL_CREDENTIALS, QUEUE_NAME, start_local_s3
 from async_image_upload.reconcile import Action, reconcile
 from tests.reliability.conftest import jpeg_bytes
-from tests.reliability.faults import FlakyEndpoint, free_port
-from tests.reliability.stack import REDELIVERY_S, Stack, upload_photo, wait_for
+from tests.reliability.faults import FlakyEndpoint
+from tests.reliability.stack import upload_photo, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
-LAMBDA_ENV_NAMES = (
-    "TEMP_FOLDER", "IMAGE_FOLDER", "CALLBACK_URL", "CALLBACK_SECRET", "S3_ENDPOINT_URL",
-    "BLUR", "BLUR_RADIUS", "MAX_SOURCE_BYTES", "THUMB_DIMENSION_SMALL", "THUMB_DIMENSION_MEDIUM",
-    "THUMB_DIMENSION_LARGE", "CALLBACK_TIMEOUT", "CALLBACK_MAX_ATTEMPTS",
-)  # fmt: skip
 
 
 @pytest.fixture
@@ -48,46 +40,12 @@ def endpoint(live_server):
 
 
 @pytest.fixture
-def stack(endpoint, settings, monkeypatch):
-    # The local stack and its workers write os.environ; register every name so
-    # monkeypatch puts the test process back as it was.
-    for name, value in LOCAL_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    for name in LAMBDA_ENV_NAMES:
-        monkeypatch.setenv(name, "")
-    local = start_local_s3(
-        host="127.0.0.1",
-        port=free_port(),
-        bucket=f"faults-{uuid.uuid4().hex[:8]}",
-        temp_prefix="temp/",
-        cors_origins=["http://127.0.0.1"],
-    )
-    local.client("sqs").set_queue_attributes(
-        QueueUrl=local.queue_url, Attributes={"VisibilityTimeout": str(REDELIVERY_S)}
-    )
-    settings.ASYNC_IMAGE_UPLOAD = {
-        **settings.ASYNC_IMAGE_UPLOAD,
-        "BUCKET": local.bucket,
-        "ENDPOINT_URL": local.endpoint_url,
-        "PUBLIC_ENDPOINT_URL": local.endpoint_url,
-        "CALLBACK_URL": endpoint.url("/uploads/callback/"),
-        "MAX_PENDING_PER_USER": 1000,
-    }
-    environment = lambda_environment_values(
-        callback_url=endpoint.url("/uploads/callback/"), s3_endpoint_url=local.endpoint_url
-    )
+def stack(endpoint, make_stack):
     # Short callback timeouts and few attempts: an outage outlasts the Lambda's own
     # retries within seconds, so queue redelivery is exercised too.
-    environment.update(CALLBACK_TIMEOUT="0.5", CALLBACK_MAX_ATTEMPTS="3")
-    running = Stack(local, environment)
-    yield running
-    running.stop_workers()
-    sqs = local.client("sqs")
-    for url in sqs.list_queues().get("QueueUrls", []):
-        if url.rsplit("/", 1)[-1] in (QUEUE_NAME, "faults-dlq"):
-            sqs.delete_queue(QueueUrl=url)
-    local.stop()
+    return make_stack(
+        endpoint.url("/uploads/callback/"), CALLBACK_TIMEOUT="0.5", CALLBACK_MAX_ATTEMPTS="3"
+    )
 
 
 def statuses(ids: list[str]) -> Counter[str]:
@@ -202,7 +160,7 @@ def test_outage_longer_than_every_retry_is_finished_by_reconcile(
 ) -> None:
     """The event is parked in a dead-letter queue; the manifest in S3 is enough."""
     sqs = stack.sqs
-    dlq_url = sqs.create_queue(QueueName="faults-dlq")["QueueUrl"]
+    dlq_url = sqs.create_queue(QueueName=f"{stack.queue_name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
