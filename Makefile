@@ -8,6 +8,8 @@ DEMO_ARGS ?=
 BIN := $(VENV)/bin
 # checkov pins many packages of its own, so it gets its own venv.
 CHECKOV := .venv-checkov/bin/checkov
+# LocalStack (the strict S3 emulator tier) also lives in a venv of its own.
+LOCALSTACK := .venv-localstack/bin/python
 
 .PHONY: demo test lint install-test install-demo browser
 
@@ -18,7 +20,7 @@ $(BIN)/python:
 install-demo: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[local]"
 
-install-test: $(BIN)/python browser $(CHECKOV)
+install-test: $(BIN)/python browser $(CHECKOV) $(LOCALSTACK)
 	$(BIN)/pip install --quiet -e ".[test,docs,tuning]" $(if $(DJANGO),"$(DJANGO)")
 
 $(CHECKOV):
@@ -32,6 +34,9 @@ browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+$(LOCALSTACK):
+	bash tests/strict_s3/install_localstack.sh
 
 demo: install-demo
 	cd example_project && ../$(BIN)/python manage.py run_local_stack --demo-user demo:demo --smoke $(DEMO_ARGS)

@@ -256,7 +256,7 @@ def _bucket(config: StackConfig, p: dict[str, Parameter]) -> s3.Bucket:
 
 
 def _role(p: dict[str, Parameter]) -> iam.Role:
-    """Least privilege: read/delete temp sources, write outputs, log, park failures."""
+    """Least privilege: temp sources read/deleted, outputs written, manifests read, logs, DLQ."""
     bucket = "arn:${AWS::Partition}:s3:::${BucketName}"
     return iam.Role(
         ROLE,
@@ -288,6 +288,23 @@ def _role(p: dict[str, Parameter]) -> iam.Role:
                             "Effect": "Allow",
                             "Action": "s3:PutObject",
                             "Resource": Sub(f"{bucket}/${{ImagePath}}*"),
+                        },
+                        {
+                            # Every event first looks for the manifest of an earlier run
+                            # (duplicate or late delivery) and then just resends its callback.
+                            "Sid": "ReadOwnManifests",
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": Sub(f"{bucket}/${{ImagePath}}*/manifest.json"),
+                        },
+                        {
+                            # Without ListBucket, S3 answers 403 instead of 404 for a missing
+                            # key, and the handler could not tell "no manifest yet" or "source
+                            # already processed and deleted" from a real permission fault.
+                            "Sid": "TellMissingKeysFromForbiddenOnes",
+                            "Effect": "Allow",
+                            "Action": "s3:ListBucket",
+                            "Resource": Sub(bucket),
                         },
                         {
                             "Sid": "WriteOwnLogs",

@@ -166,6 +166,18 @@ def test_role_is_least_privilege(any_config):
     assert by_sid["WriteGeneratedImages"]["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}/${ImagePath}*"
     }
+    # The handler reads manifests on every event, and needs ListBucket so S3 says 404
+    # (not 403) for a key that is not there.
+    assert by_sid["ReadOwnManifests"]["Action"] == "s3:GetObject"
+    assert by_sid["ReadOwnManifests"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}/${ImagePath}*/manifest.json"
+    }
+    assert by_sid["TellMissingKeysFromForbiddenOnes"] == {
+        "Sid": "TellMissingKeysFromForbiddenOnes",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}"},
+    }
     assert by_sid["WriteOwnLogs"]["Resource"] == {
         "Fn::GetAtt": ["ThumbnailFunctionLogGroup", "Arn"]
     }
