@@ -161,43 +161,42 @@ class ImageUpload(models.Model):
     def transition(self, to: str, **facts: Any) -> bool:
         """Move to ``to`` once, recording ``facts``; return False for a duplicate.
 
-        The move is a compare-and-swap on the current status, so two identical
-        callbacks racing on any database make exactly one change. The
-        ``upload_status_changed`` signal is sent after the transaction commits.
+        The move is one compare-and-swap ``UPDATE … WHERE status = <what this
+        instance last saw>``: no lock, no savepoint, and two identical callbacks
+        racing on any database make exactly one change. When the swap misses, the
+        row is re-read and the move re-judged. The ``upload_status_changed`` signal
+        is sent after the surrounding transaction commits (at once in autocommit).
         Raises :class:`InvalidTransition` for a move the state machine forbids.
         """
         to = Status(to)
         unknown = set(facts) - TRANSITION_FACTS
         if unknown:
             raise TypeError(f"Unknown upload facts: {', '.join(sorted(unknown))}")
-        with transaction.atomic():
-            for _attempt in range(3):
-                current = (
-                    type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-                )
-                if current is None:
-                    raise type(self).DoesNotExist(f"Upload {self.pk} no longer exists.")
-                if current == to:
-                    self._refresh_from(current)
-                    return False
-                if to not in TRANSITIONS[current]:
-                    raise InvalidTransition(self.pk, current, to)
-                now = timezone.now()
-                changes: dict[str, Any] = {"status": to, "updated_at": now, **facts}
-                if to in FINAL_STATUSES:
-                    changes["completed_at"] = now
-                swapped = type(self).objects.filter(pk=self.pk, status=current).update(**changes)
-                if swapped:
-                    for name, value in changes.items():
-                        setattr(self, name, value)
-                    transaction.on_commit(lambda previous=current: self._send_changed(previous, to))
-                    return True
-            # Three lost races in a row: someone else keeps changing the row.
-            raise InvalidTransition(self.pk, current, to)
-
-    def _refresh_from(self, status: str) -> None:
-        if self.status != status:
-            self.refresh_from_db()
+        current, fresh = self.status, False
+        for _attempt in range(3):
+            # Only the database may call a move a duplicate or refuse it.
+            if not fresh and (current == to or to not in TRANSITIONS[current]):
+                self.refresh_from_db(fields=["status"])
+                current, fresh = self.status, True
+                continue
+            if current == to:
+                return False
+            if to not in TRANSITIONS[current]:
+                raise InvalidTransition(self.pk, current, to)
+            now = timezone.now()
+            changes: dict[str, Any] = {"status": to, "updated_at": now, **facts}
+            if to in FINAL_STATUSES:
+                changes["completed_at"] = now
+            if type(self).objects.filter(pk=self.pk, status=current).update(**changes):
+                for name, value in changes.items():
+                    setattr(self, name, value)
+                transaction.on_commit(lambda previous=current: self._send_changed(previous, to))
+                return True
+            # Someone moved the row since this instance was read: look again.
+            self.refresh_from_db(fields=["status"])
+            current, fresh = self.status, True
+        # Three lost races in a row: someone else keeps changing the row.
+        raise InvalidTransition(self.pk, current, to)
 
     def _send_changed(self, previous: str, status: str) -> None:
         upload_status_changed.send(

@@ -247,7 +247,9 @@ def _settle(
 def _apply_manifest(
     report: ReconcileReport, options: ReconcileOptions, upload_id: str, manifest: dict[str, Any]
 ) -> None:
-    from async_image_upload.api.serializers import CallbackSerializer
+    from rest_framework.exceptions import ValidationError
+
+    from async_image_upload.api.callback import parse_callback
     from async_image_upload.services import CallbackOutcome, apply_callback
 
     payload = manifest.get("callback")
@@ -256,19 +258,21 @@ def _apply_manifest(
         return
     # The same validation the callback view applies: a manifest is only as
     # trustworthy as the bucket, and must describe this upload's own keys.
-    serializer = CallbackSerializer(data=payload)
-    if not serializer.is_valid() or serializer.validated_data["upload_id"] != upload_id:
-        report.add(
-            Action.ERROR, upload_id, f"manifest is not a valid callback: {serializer.errors}"
-        )
+    try:
+        validated = parse_callback(payload)
+    except ValidationError as exc:
+        report.add(Action.ERROR, upload_id, f"manifest is not a valid callback: {exc.detail}")
         return
-    status = serializer.validated_data["status"]
+    if validated["upload_id"] != upload_id:
+        report.add(Action.ERROR, upload_id, "manifest describes another upload")
+        return
+    status = validated["status"]
     finished = Action.FINISHED_READY if status == Status.READY else Action.FINISHED_FAILED
     if options.dry_run:
         report.add(finished, upload_id)
         return
     try:
-        _upload, outcome = apply_callback(serializer.validated_data)
+        _upload, outcome = apply_callback(validated)
     except InvalidTransition as exc:
         report.add(Action.ALREADY_FINAL, upload_id, str(exc))
         return

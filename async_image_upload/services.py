@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from async_image_upload import s3
@@ -117,6 +116,5 @@ def apply_callback(payload: dict[str, Any]) -> tuple[ImageUpload, str]:
             error_code=error.get("code", ""),
             error_message=error.get("message", ""),
         )
-    with transaction.atomic():
-        changed = upload.transition(payload["status"], **facts)
+    changed = upload.transition(payload["status"], **facts)
     return upload, CallbackOutcome.APPLIED if changed else CallbackOutcome.DUPLICATE

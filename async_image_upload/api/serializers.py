@@ -7,18 +7,17 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from async_image_upload.api.callback import (
+    CALLBACK_VERSION,
+    MAX_BYTES,
+    MAX_PIXELS_SIDE,
+    MAX_VARIANTS,
+)
 from async_image_upload.conf import upload_settings
 from async_image_upload.fields import get_async_image_field
 from async_image_upload.models import ImageUpload, Status
 from async_image_upload.services import UploadOptions
 from async_image_upload.values import Variant
-
-CALLBACK_VERSION = 1
-MAX_VARIANTS = 64
-# The largest values the upload's integer columns hold on every supported database
-# (PositiveIntegerField, PositiveBigIntegerField); larger ones must be a 400, not a 500.
-MAX_PIXELS_SIDE = 2**31 - 1
-MAX_BYTES = 2**63 - 1
 
 
 class PresignRequestSerializer(serializers.Serializer):
@@ -214,7 +213,11 @@ class CallbackErrorSerializer(serializers.Serializer):
 
 
 class CallbackSerializer(serializers.Serializer):
-    """Validates the Lambda's (already authenticated) report, per docs/contract.md."""
+    """The Lambda's report as OpenAPI describes it (docs/contract.md).
+
+    The view validates with the faster :func:`~async_image_upload.api.callback.parse_callback`,
+    which applies these rules and ``validate`` below; a test keeps the two in step.
+    """
 
     version = serializers.ChoiceField(choices=[CALLBACK_VERSION])
     upload_id = serializers.UUIDField()
