@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
 import requests
@@ -18,35 +17,10 @@ from PIL import Image
 
 from async_image_upload import ImageUpload, Status, upload_status_changed
 from async_image_upload.conf import upload_settings
+from async_image_upload.local.worker import LambdaContext
+from async_image_upload.testing import s3_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def s3_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventName": "ObjectCreated:Post",
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {"key": quote_plus(key), "size": size, "eTag": etag},
-                },
-            }
-        ]
-    }
-
-
-class Context:
-    """The two attributes of Lambda's context object the handler reads."""
-
-    aws_request_id = "e2e-test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 @pytest.fixture
@@ -103,7 +77,7 @@ def event_for(bucket, upload_id: str) -> dict[str, Any]:
 def run_lambda(event: dict[str, Any]) -> dict[str, Any]:
     from lambda_function.handler import lambda_handler
 
-    return lambda_handler(event, Context())
+    return lambda_handler(event, LambdaContext(timeout_s=30))
 
 
 def test_photo_in_thumbnails_out(alice_client, lambda_env) -> None:

@@ -6,13 +6,14 @@ import io
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
 from PIL import Image
 
 from async_image_upload import upload_status_changed
 from async_image_upload.conf import upload_settings
+from async_image_upload.local.worker import LambdaContext
+from async_image_upload.testing import s3_event
 
 
 def jpeg_bytes(width: int = 96, height: int = 64) -> bytes:
@@ -21,34 +22,6 @@ def jpeg_bytes(width: int = 96, height: int = 64) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
-
-
-def s3_event(bucket: str, key: str, size: int, etag: str) -> dict[str, Any]:
-    """One ObjectCreated record in S3's own shape (the key URL-encoded as S3 does)."""
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventName": "ObjectCreated:Post",
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {"key": quote_plus(key), "size": size, "eTag": etag},
-                },
-            }
-        ]
-    }
-
-
-class Context:
-    """The two attributes of Lambda's context object the handler reads."""
-
-    aws_request_id = "reliability-test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 @pytest.fixture
@@ -105,7 +78,7 @@ def run_lambda(monkeypatch: pytest.MonkeyPatch, upload_bucket: Any) -> Iterator[
     lambda_config.get_config.cache_clear()
 
     def run(event: dict[str, Any]) -> Any:
-        return lambda_handler(event, Context())
+        return lambda_handler(event, LambdaContext(timeout_s=30))
 
     yield run
     lambda_config.get_config.cache_clear()

@@ -23,7 +23,7 @@ from django.core.management import CommandError, call_command
 
 from async_image_upload import ImageUpload, Status
 from async_image_upload import dead_letters as dl
-from tests.reliability.conftest import s3_event
+from async_image_upload.testing import s3_event
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:photos-thumbnails:$LATEST"
 

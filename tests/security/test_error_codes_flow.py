@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from async_image_upload.testing import s3_event
 from lambda_function.errors import ErrorCode
 from tests.e2e.test_flow import (  # noqa: F401  (lambda_env is a fixture)
     event_for,
     lambda_env,
     run_lambda,
-    s3_event,
     upload_through_api,
 )
 
