@@ -7,9 +7,11 @@ CommandErrors; the work is in :mod:`async_image_upload.infra`.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -87,6 +89,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         config = self._config(options)
+        self._warn_unreachable_callback(config.callback_url)
         if options["output"]:
             self._write_template(config, Path(options["output"]))
         if options["dry_run"]:
@@ -106,6 +109,18 @@ class Command(BaseCommand):
         from async_image_upload.infra.cli import run_aws_steps
 
         run_aws_steps(self, config, options)
+
+    def _warn_unreachable_callback(self, callback_url: str) -> None:
+        """A deployed Lambda cannot call back to this machine's loopback address."""
+        host = (urlsplit(callback_url).hostname or "").lower()
+        if host == "localhost" or host.endswith(".localhost") or _is_loopback(host):
+            self.stderr.write(
+                self.style.WARNING(
+                    f"CALLBACK_URL {callback_url} points at this machine; the Lambda in AWS "
+                    "cannot reach it and every upload would stay pending. Set "
+                    "ASYNC_IMAGE_UPLOAD['CALLBACK_URL'] to your site's public https URL."
+                )
+            )
 
     def _config(self, options: dict[str, Any]) -> StackConfig:
         bucket_name = options["new_bucket"] or options["existing_bucket"]
@@ -184,3 +199,10 @@ class Command(BaseCommand):
             )
         except PackagingError as exc:
             raise CommandError(str(exc)) from None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
