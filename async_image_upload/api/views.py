@@ -32,6 +32,53 @@ from async_image_upload.services import apply_callback, create_upload
 
 logger = logging.getLogger("async_image_upload")
 
+_EXAMPLE_ID = "4f1c0d2e-9b7a-4c55-8e2f-3a6b1d9c0e71"
+_EXAMPLE_VARIANT = {
+    "name": "400x400",
+    "blurred": False,
+    "width": 400,
+    "height": 300,
+    "display_width": 400,
+    "display_height": 300,
+    "bytes": 31012,
+    "content_type": "image/jpeg",
+}
+EXAMPLE_STATUS = {
+    "id": _EXAMPLE_ID,
+    "status": "ready",
+    "field": "photos.Photo.image",
+    "filename": "IMG_0001.jpg",
+    "content_type": "image/jpeg",
+    "created_at": "2026-11-25T13:30:00Z",
+    "expires_at": "2026-11-26T13:30:00Z",
+    "completed_at": "2026-11-25T13:30:01Z",
+    "source": {"format": "JPEG", "width": 4000, "height": 3000, "bytes": 5099473},
+    "variants": [
+        {
+            **_EXAMPLE_VARIANT,
+            "url": f"https://my-photos.s3.amazonaws.com/image/{_EXAMPLE_ID}/400x400.jpg?X-Amz-Signature=…",
+        }
+    ],
+    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
+    "error": None,
+}
+EXAMPLE_CALLBACK = {
+    "version": 1,
+    "upload_id": _EXAMPLE_ID,
+    "status": "ready",
+    "source": {
+        "key": f"temp/{_EXAMPLE_ID}",
+        "etag": "9b2cf535f27731c974343645a3985328",
+        "format": "JPEG",
+        "width": 4000,
+        "height": 3000,
+        "bytes": 5099473,
+    },
+    "variants": [{**_EXAMPLE_VARIANT, "key": f"image/{_EXAMPLE_ID}/400x400.jpg"}],
+    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
+    "error": None,
+}
+
 
 class TooManyPending(APIException):
     status_code = http.HTTP_429_TOO_MANY_REQUESTS
@@ -129,6 +176,7 @@ class UploadDetailView(_ConfiguredAPIView):
             200: s.UploadStatusSerializer,
             **error_responses(s.ErrorDetailSerializer, 401, 403, 404, 429),
         },
+        examples=example("Ready photo", EXAMPLE_STATUS, response_only=True, status_codes=["200"]),
     )
     def get(self, request: Request, pk: str) -> Response:
         try:
@@ -196,6 +244,7 @@ class CallbackView(APIView):
     @extend_schema(
         operation_id="async_image_upload_callback",
         request=s.CallbackSerializer,
+        examples=example("Thumbnails ready", EXAMPLE_CALLBACK, request_only=True),
         responses={
             200: s.CallbackResponseSerializer,
             **error_responses(s.ErrorDetailSerializer, 400, 401, 404, 409, 413, 429),

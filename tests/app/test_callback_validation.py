@@ -141,3 +141,9 @@ def test_a_valid_payload_comes_back_normalised() -> None:
     clean = parse_callback(payload)
     assert clean["upload_id"] == str(upload.pk)
     assert len(clean["variants"]) == 8
+
+
+def test_the_documented_example_is_a_valid_callback() -> None:
+    from async_image_upload.api.views import EXAMPLE_CALLBACK
+
+    assert parse_callback(copy.deepcopy(EXAMPLE_CALLBACK))["status"] == "ready"

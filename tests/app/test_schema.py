@@ -16,6 +16,11 @@ def test_schema_validates_and_describes_the_endpoints(tmp_path) -> None:
     create = paths["/uploads/"]["post"]
     assert "201" in create["responses"]
     assert create["requestBody"]["content"]["application/json"]["examples"]
+    retrieve = paths["/uploads/{id}/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert retrieve["examples"]
+    callback = paths["/uploads/callback/"]["post"]["requestBody"]["content"]["application/json"]
+    example = next(iter(callback["examples"].values()))["value"]
+    assert example["version"] == 1 and example["status"] == "ready"
     # The callback is authenticated by its HMAC signature, not by a user.
     assert paths["/uploads/callback/"]["post"].get("security") in (None, [], [{}])
     assert paths["/uploads/{id}/"]["get"]["security"]
