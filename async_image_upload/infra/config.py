@@ -21,9 +21,11 @@ RUNTIMES = ("python3.12", "python3.13")
 DEFAULT_STACK_NAME = "async-image-upload"
 DEFAULT_ARCHITECTURE = "arm64"
 DEFAULT_RUNTIME = "python3.12"
-#: Pillow decoding a 12-megapixel photo peaks near 300 MB; 1024 MB also buys the CPU
-#: share that keeps a typical photo under a second. See docs/tuning.md.
-DEFAULT_MEMORY_MB = 1024
+#: What thumbnail_cost_report recommends on the benchmark corpus (docs/tuning.md):
+#: the pipeline peaks at 58 MB on a 24 MP photo (148 MB for a 6 MP PNG with alpha),
+#: and 512 MB is where more memory stops buying enough CPU to pay for itself.
+#: Measure your own photos and deploy with ``--memory recommended``.
+DEFAULT_MEMORY_MB = 512
 DEFAULT_TIMEOUT_SECONDS = 30
 DEFAULT_TEMP_EXPIRATION_DAYS = 1
 DEFAULT_LOG_RETENTION_DAYS = 30

@@ -19,6 +19,7 @@ from __future__ import annotations
 import pytest
 
 from async_image_upload.infra.artifacts import upload_package
+from async_image_upload.infra.config import DEFAULT_MEMORY_MB
 from async_image_upload.infra.deploy import DeployError, delete, deploy, stack_parameters
 from async_image_upload.infra.template import build_template, template_body
 
@@ -65,7 +66,7 @@ def test_create_noop_update_delete(clients, source_only_zip):
     assert env["TEMP_FOLDER"] == "temp/"
     assert env["CALLBACK_URL"] == "https://app.example.com/uploads/callback/"
     assert function["Configuration"]["Handler"] == "lambda_function.handler.lambda_handler"
-    assert function["Configuration"]["MemorySize"] == 1024
+    assert function["Configuration"]["MemorySize"] == DEFAULT_MEMORY_MB
     clients("s3").head_bucket(Bucket="photos-example-uploads")
     policy = clients("lambda").get_policy(FunctionName="photos-thumbs-thumbnails")["Policy"]
     assert "arn:aws:s3:::photos-example-uploads" in policy
