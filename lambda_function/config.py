@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .limits import MAX_BOX
 
 OUTPUT_FORMATS = ("auto", "jpeg", "png", "webp", "avif")
 _TRUE = {"1", "true", "yes", "on"}
@@ -114,7 +115,7 @@ def load_config(env: Mapping[str, str]) -> Config:
             f"IMAGE_FOLDER ({image_prefix!r}) must not lie under TEMP_FOLDER ({temp_prefix!r})"
         )
     dimensions = [
-        _int(env, f"THUMB_DIMENSION_{size}", default, 1, 8192)
+        _int(env, f"THUMB_DIMENSION_{size}", default, 1, MAX_BOX)
         for size, default in (("SMALL", 50), ("MEDIUM", 100), ("LARGE", 400))
     ]
     variants = (*dict.fromkeys(f"{d}x{d}" for d in dimensions), "original")

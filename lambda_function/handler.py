@@ -27,12 +27,12 @@ from urllib.parse import unquote_plus
 from . import callback
 from .config import Config, get_config
 from .errors import ErrorCode, ImageError
+from .limits import MAX_VARIANTS
 from .pipeline import Output, Result, Spec, VariantSpec, process
 from .storage import SourceObject, Storage, make_client
 
 PAYLOAD_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-MAX_VARIANTS = 12
 _UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 

@@ -33,11 +33,11 @@ from PIL import Image, ImageCms, ImageFilter
 from . import formats
 from .errors import ErrorCode, ImageError
 from .formats import Format
+from .limits import MAX_BOX
 from .stripping import strip_gif, strip_jpeg, strip_png, strip_webp
 
 ORIGINAL = "original"
 _BOX_NAME = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
-MAX_BOX = 8192
 
 # Blurring at 1/f resolution with radius R/f and upscaling back stays within a
 # mean absolute difference of 2/255 of the full-resolution blur as long as the

@@ -1,0 +1,12 @@
+"""Request limits the Lambda shares with Django (docs/contract.md, "Object metadata").
+
+Django's ``async_image_upload/variants.py`` refuses the same limits before it
+signs a presigned POST; change them on both sides at once.
+"""
+
+from __future__ import annotations
+
+#: Largest side of a ``WxH`` variant box, in pixels.
+MAX_BOX = 8192
+#: Most variants one upload may ask for in ``x-amz-meta-variants``.
+MAX_VARIANTS = 12

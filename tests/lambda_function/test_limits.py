@@ -1,0 +1,70 @@
+"""The variant limits live in one Lambda module and match the contract and Django."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from lambda_function import config as config_module
+from lambda_function import handler, limits, pipeline
+from lambda_function.config import load_config
+from lambda_function.errors import ConfigError
+from lambda_function.handler import spec_for
+from lambda_function.pipeline import VariantSpec
+from lambda_function.storage import SourceObject
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _source(variants: str) -> SourceObject:
+    return SourceObject(key="temp/x", etag="e", size=1, metadata={"variants": variants})
+
+
+def test_limits_are_one_set_of_named_constants_used_everywhere() -> None:
+    assert (limits.MAX_BOX, limits.MAX_VARIANTS) == (8192, 12)
+    # Every Lambda module uses the shared names, none keeps its own copy.
+    assert pipeline.MAX_BOX is limits.MAX_BOX
+    assert handler.MAX_VARIANTS is limits.MAX_VARIANTS
+    assert config_module.MAX_BOX is limits.MAX_BOX
+    for module in sorted((ROOT / "lambda_function").glob("*.py")):
+        if module.name == "limits.py":
+            continue
+        text = module.read_text()
+        assert "8192" not in text, module.name
+        assert not re.search(r"^MAX_(BOX|VARIANTS)\s*=", text, re.MULTILINE), module.name
+
+
+def test_box_and_variant_count_limits_are_enforced() -> None:
+    assert VariantSpec.parse("8192x8192").box == (8192, 8192)
+    with pytest.raises(ValueError):
+        VariantSpec.parse("8193x10")
+    assert load_config({"THUMB_DIMENSION_LARGE": "8192"}).default_variants[2] == "8192x8192"
+    with pytest.raises(ConfigError, match="THUMB_DIMENSION_LARGE"):
+        load_config({"THUMB_DIMENSION_LARGE": "8193"})
+
+    config = load_config({})
+    twelve = ",".join(f"{n}x{n}" for n in range(1, 12)) + ",original"
+    assert len(spec_for(_source(twelve), config).variants) == 12
+    thirteen = ",".join(f"{n}x{n}" for n in range(1, 13)) + ",original"
+    defaults = tuple(VariantSpec.parse(name) for name in config.default_variants)
+    assert spec_for(_source(thirteen), config).variants == defaults  # falls back
+
+
+def test_contract_and_django_state_the_same_limits() -> None:
+    contract = (ROOT / "docs" / "contract.md").read_text()
+    assert "at most 12 variants" in contract
+    assert "8192\N{MULTIPLICATION SIGN}8192" in contract
+    # Read Django's numbers without importing Django (these tests never do).
+    tree = ast.parse((ROOT / "async_image_upload" / "variants.py").read_text())
+    django = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    assert django["MAX_BOX"] == limits.MAX_BOX
+    assert django["MAX_VARIANTS"] == limits.MAX_VARIANTS
