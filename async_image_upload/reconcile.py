@@ -16,6 +16,7 @@ period before they are touched.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,8 @@ class Action:
     STUCK = "stuck"
     ORPHAN_TEMP = "orphan_temp"
     ORPHAN_OUTPUT = "orphan_output"
+    #: A UUID folder under IMAGE_PREFIX holding files the Lambda never writes.
+    NOT_OURS = "not_ours"
     ERROR = "error"
     ALL = (
         FINISHED_READY,
@@ -62,6 +65,7 @@ class Action:
         STUCK,
         ORPHAN_TEMP,
         ORPHAN_OUTPUT,
+        NOT_OURS,
         ERROR,
     )
 
@@ -98,7 +102,10 @@ class ReconcileReport:
 
     @property
     def changed_anything(self) -> bool:
-        return any(finding.action not in (Action.ERROR, Action.STUCK) for finding in self.findings)
+        return any(
+            finding.action not in (Action.ERROR, Action.STUCK, Action.NOT_OURS)
+            for finding in self.findings
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +131,7 @@ class ReconcileReport:
             + (" (see the dead-letter queue)" if self.count(Action.STUCK) else ""),
             f"  orphaned temp objects:         {self.count(Action.ORPHAN_TEMP)}",
             f"  orphaned output prefixes:      {self.count(Action.ORPHAN_OUTPUT)}",
+            f"  foreign UUID folders (kept):   {self.count(Action.NOT_OURS)}",
         ]
         if self.count(Action.ORPHAN_TEMP) or self.count(Action.ORPHAN_OUTPUT):
             kept = "kept (--delete-orphans removes them)"
@@ -348,13 +356,25 @@ def _sweep_output_orphans(
         candidates = sorted(_without_rows({name: None for name in names if _is_uuid(name)}))
         cutoff = now - options.orphan_grace
         for name in candidates:
-            objects = list(_list(client, bucket, f"{prefix}{name}/"))
+            folder = f"{prefix}{name}/"
+            objects = list(_list(client, bucket, folder))
             if not objects or max(item.last_modified for item in objects) > cutoff:
                 continue
-            report.add(Action.ORPHAN_OUTPUT, f"{prefix}{name}/", f"{len(objects)} objects")
+            if not all(_LAMBDA_OUTPUT.match(item.key[len(folder) :]) for item in objects):
+                # A UUID folder holding anything the Lambda never writes belongs to
+                # someone else sharing the prefix: report it, never delete it.
+                report.add(Action.NOT_OURS, folder, "not the Lambda's outputs; left alone")
+                continue
+            report.add(Action.ORPHAN_OUTPUT, folder, f"{len(objects)} objects")
             _delete(report, options, client, bucket, [item.key for item in objects])
     except _S3_ERRORS as exc:
         report.add(Action.ERROR, prefix, f"cannot list: {exc}")
+
+
+#: The only names the bundled Lambda writes in an upload's folder.
+_LAMBDA_OUTPUT = re.compile(
+    r"^(?:(?:\d+x\d+|original)(?:_blur)?\.(?:jpg|png|webp|avif|gif|heic)|manifest\.json)\Z"
+)
 
 
 def _without_rows(by_name: dict[str, Any]) -> set[str]:

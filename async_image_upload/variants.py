@@ -11,6 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ORIGINAL = "original"
+#: The bundled Lambda's limits (docs/contract.md): larger boxes or more variants
+#: would make it fall back to its environment defaults, or fail at cold start.
+MAX_BOX = 8192
+MAX_VARIANTS = 12
 _BOX = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 
 
@@ -34,7 +38,10 @@ def parse_variant(name: str) -> VariantSpec:
         raise ValueError(
             f"{name!r} is not a variant: use 'WIDTHxHEIGHT' (e.g. '400x400') or 'original'."
         )
-    return VariantSpec(name, (int(match[1]), int(match[2])))
+    width, height = int(match[1]), int(match[2])
+    if width > MAX_BOX or height > MAX_BOX:
+        raise ValueError(f"{name!r} is larger than the Lambda's {MAX_BOX}x{MAX_BOX} limit.")
+    return VariantSpec(name, (width, height))
 
 
 def parse_variants(names: Iterable[str]) -> list[VariantSpec]:
@@ -48,6 +55,8 @@ def parse_variants(names: Iterable[str]) -> list[VariantSpec]:
             specs.append(spec)
     if not specs:
         raise ValueError("At least one variant is needed.")
+    if len(specs) > MAX_VARIANTS:
+        raise ValueError(f"At most {MAX_VARIANTS} variants: the Lambda makes no more.")
     return specs
 
 

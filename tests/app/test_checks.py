@@ -29,6 +29,8 @@ def test_good_configuration_has_no_messages(settings) -> None:
         ({"TEMP_PREFIX": "temp"}, "async_image_upload.E003"),
         ({"ALLOWED_CONTENT_TYPES": ["image/jpeg", "image/svg+xml"]}, "async_image_upload.E004"),
         ({"VARIANTS": ["400x400", "huge"]}, "async_image_upload.E005"),
+        ({"VARIANTS": ["10000x10000"]}, "async_image_upload.E005"),
+        ({"VARIANTS": [f"{n}x{n}" for n in range(10, 140, 10)]}, "async_image_upload.E005"),
         ({"CALLBACK_URL": "ftp://example.com/cb"}, "async_image_upload.E006"),
         ({"URL_MODE": "public"}, "async_image_upload.E007"),
         ({"URL_MODE": "custom_domain"}, "async_image_upload.E008"),

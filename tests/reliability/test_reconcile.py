@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -152,6 +153,18 @@ def test_orphans_are_reported_then_deleted_only_past_the_grace_period(
     assert len(keys(upload_bucket, f"image/{kept.pk}/")) == 9
     assert keys(upload_bucket, "image/logo/") == ["image/logo/a.png"]
     assert deleted.errors == []
+
+
+def test_a_uuid_folder_that_is_not_the_lambdas_is_never_deleted(upload_bucket) -> None:
+    """Another app sharing the prefix may use UUID folder names too (upload_to=uuid4)."""
+    folder = f"image/{uuid.uuid4()}/"
+    for name in ("400x400.jpg", "holiday.pdf"):
+        upload_bucket.client.put_object(Bucket=upload_bucket.name, Key=folder + name, Body=b"x")
+    report = reconcile(ReconcileOptions(delete_orphans=True, orphan_grace=timedelta(0)))
+    assert report.count(Action.ORPHAN_OUTPUT) == 0
+    assert sorted(keys(upload_bucket, folder)) == [folder + "400x400.jpg", folder + "holiday.pdf"]
+    assert report.subjects(Action.NOT_OURS) == [folder]
+    assert report.errors == []
 
 
 def test_concurrent_runs_make_one_transition_per_upload(
