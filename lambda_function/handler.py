@@ -33,6 +33,8 @@ from .storage import SourceObject, Storage, make_client
 
 PAYLOAD_VERSION = 1
 MANIFEST_NAME = "manifest.json"
+# Django accepts up to 2000 characters; a reason longer than this is noise anyway.
+MAX_ERROR_MESSAGE = 500
 _UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -244,6 +246,13 @@ def _ready(
     }
 
 
+def _message(text: str) -> str:
+    """``text`` cut to ``MAX_ERROR_MESSAGE`` characters (Django refuses over 2000)."""
+    if len(text) <= MAX_ERROR_MESSAGE:
+        return text
+    return text[: MAX_ERROR_MESSAGE - 1] + "\N{HORIZONTAL ELLIPSIS}"
+
+
 def _failed(
     upload_id: str, key: str, etag: str | None, size: int | None, error: ImageError
 ) -> dict[str, Any]:
@@ -261,7 +270,7 @@ def _failed(
         },
         "variants": [],
         "placeholder": None,
-        "error": {"code": error.code.value, "message": error.message},
+        "error": {"code": error.code.value, "message": _message(error.message)},
     }
 
 

@@ -11,7 +11,8 @@ from urllib.parse import quote_plus
 import pytest
 from PIL import Image
 
-from lambda_function.errors import CallbackError
+from lambda_function import handler as handler_module
+from lambda_function.errors import CallbackError, ErrorCode, ImageError
 from lambda_function.handler import lambda_handler
 from lambda_function.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from lambda_function.storage import CACHE_CONTROL
@@ -308,3 +309,22 @@ def test_no_time_left_means_no_attempt(
     with pytest.raises(CallbackError, match="0 attempt"):
         lambda_handler(s3_event(bucket, f"temp/{upload_id}"), FakeContext(remaining_ms=500))
     assert callback_server.requests == []
+
+
+def test_long_failure_message_is_truncated_in_callback_and_manifest(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    def refuse(data: bytes, spec: Any) -> Any:
+        raise ImageError(ErrorCode.CORRUPT, "broken: " + "x" * 5000)
+
+    monkeypatch.setattr(handler_module, "process", refuse)
+    upload_id = upload(s3, bucket, images.jpeg())
+    assert lambda_handler(s3_event(bucket, f"temp/{upload_id}"), context)["outcomes"] == ["failed"]
+    (payload,) = callback_server.payloads()
+    message = payload["error"]["message"]
+    assert len(message) == 500  # Django refuses more than 2000 with a 400
+    assert message.startswith("broken: xxx") and message.endswith("\N{HORIZONTAL ELLIPSIS}")
+    manifest_key = f"image/{upload_id}/manifest.json"
+    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+    assert manifest["callback"] == payload
