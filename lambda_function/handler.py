@@ -2,10 +2,11 @@
 
 Handler string: ``lambda_function.handler.lambda_handler``.
 
-Per record: HEAD the source, look for a manifest with the same source ETag
-(a duplicate or late event: just resend its callback), otherwise download,
-run the pipeline, PUT the outputs, write the manifest last, send the callback
-and delete the source. An unusable image becomes a ``failed`` callback; an S3
+Per record: HEAD the source and look for a manifest. If there is one the
+upload is already final: resend its callback and delete the source, even if new
+bytes were POSTed to the key since (never reprocess). Otherwise download, run
+the pipeline, PUT the outputs, write the manifest last, send the callback and
+delete the source. An unusable image becomes a ``failed`` callback; an S3
 or callback fault is raised (after the other records ran) so Lambda retries.
 
 Keys that are not ``<TEMP_FOLDER><uuid>`` are logged and skipped: Django only
@@ -107,10 +108,17 @@ def _process_record(
     manifest = storage.read_manifest(manifest_key)
     timings["head"] = _ms(started)
 
-    if manifest is not None and (source is None or manifest.get("source_etag") == source.etag):
-        # Already done for this exact upload: the earlier callback may have been lost.
+    if manifest is not None:
+        # The first completed result is final (as ready/failed are in Django): a
+        # duplicate or late event, or new bytes POSTed to the same key with a still
+        # valid presigned POST. Resend the stored callback, never reprocess, since
+        # the outputs are served as immutable.
         payload = manifest["callback"]
-        line.update(outcome="resent", status=payload.get("status"))
+        replaced = source is not None and manifest.get("source_etag") != source.etag
+        line.update(outcome="source_replaced" if replaced else "resent")
+        line["status"] = payload.get("status")
+        if replaced:
+            line.update(source_etag=source.etag, manifest_source_etag=manifest.get("source_etag"))
         _deliver(payload, config, remaining_s, line)
         if source is not None and not config.keep_source:
             storage.delete(key)

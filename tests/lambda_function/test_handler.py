@@ -176,12 +176,58 @@ def test_late_duplicate_with_kept_source_is_not_processed_again(
     assert s3.head_object(Bucket=bucket, Key=manifest_key)["ETag"] == written
     assert f"temp/{upload_id}" in keys(s3, bucket)
 
-    # Same key, new bytes (a new ETag): that is new work, not a duplicate.
+    # Same key, new bytes (a new ETag): the upload is final, the new source is kept.
     s3.put_object(
         Bucket=bucket, Key=f"temp/{upload_id}", Body=images.jpeg(images.quadrants(90, 60))
     )
+    assert lambda_handler(event, context)["outcomes"] == ["source_replaced"]
+    assert s3.head_object(Bucket=bucket, Key=manifest_key)["ETag"] == written
+    assert callback_server.payloads()[-1] == callback_server.payloads()[0]
+    assert f"temp/{upload_id}" in keys(s3, bucket)
+
+
+def test_new_bytes_posted_to_a_finished_key_are_not_processed(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A presigned POST stays usable until it expires; the first result stays final."""
+    upload_id = upload(s3, bucket, images.jpeg())
+    event = s3_event(bucket, f"temp/{upload_id}")
     assert lambda_handler(event, context)["outcomes"] == ["ready"]
-    assert callback_server.payloads()[-1]["source"]["width"] == 90
+    prefix = f"image/{upload_id}/"
+    stored = {key: s3.head_object(Bucket=bucket, Key=key)["ETag"] for key in keys(s3, bucket)}
+    assert set(stored) == {key for key in stored if key.startswith(prefix)}  # source gone
+
+    source_key = f"temp/{upload_id}"
+    s3.put_object(Bucket=bucket, Key=source_key, Body=images.png(images.quadrants(90, 60)))
+    new_etag = s3.head_object(Bucket=bucket, Key=source_key)["ETag"].strip('"')
+    capsys.readouterr()
+    assert lambda_handler(event, context)["outcomes"] == ["source_replaced"]
+
+    # Outputs (served as immutable) and manifest untouched, the new source deleted.
+    assert {key: s3.head_object(Bucket=bucket, Key=key)["ETag"] for key in keys(s3, bucket)} == (
+        stored
+    )
+    first, resent = callback_server.payloads()
+    assert resent == first and resent["source"]["format"] == "JPEG"
+    assert_signed(callback_server)
+    log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert log["outcome"] == "source_replaced" and log["status"] == "ready"
+    assert log["source_etag"] == new_etag
+    assert log["manifest_source_etag"] == first["source"]["etag"]
+    assert "get" not in log["timings_ms"]
+
+
+def test_new_bytes_after_a_failed_result_are_not_processed(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext
+) -> None:
+    upload_id = upload(s3, bucket, images.PDF)
+    event = s3_event(bucket, f"temp/{upload_id}")
+    assert lambda_handler(event, context)["outcomes"] == ["failed"]
+    s3.put_object(Bucket=bucket, Key=f"temp/{upload_id}", Body=images.jpeg())
+    assert lambda_handler(event, context)["outcomes"] == ["source_replaced"]
+    assert [p["status"] for p in callback_server.payloads()] == ["failed", "failed"]
+    assert keys(s3, bucket) == {f"image/{upload_id}/manifest.json"}
 
 
 def test_unusable_upload_is_a_failed_callback_not_a_retry(
