@@ -2,13 +2,24 @@
 
 urllib rather than requests keeps the zip small. Connection errors, 408, 429
 and 5xx are retried with exponential backoff and full jitter while time
-remains; any other answer is final. If delivery still fails,
-:class:`CallbackError` propagates so Lambda's own retries and the on-failure
-destination keep the event.
+remains; any other answer is final:
+
+* 2xx: delivered.
+* 404 (the upload row is gone) and 409 (the upload is already final with the
+  other status): Django will never accept this result, so retrying is useless.
+  Returned as a *rejected* :class:`Delivery` with Django's detail.
+* 3xx: redirects are never followed (urllib would turn a POST into a GET and a
+  login page's 200 would count as delivered); :class:`CallbackError`.
+* any other 4xx (400, 401, 403, 413, ...): :class:`CallbackError`, since a
+  configuration fix and a replay can cure them.
+
+If delivery fails, :class:`CallbackError` propagates so Lambda's own retries
+and the on-failure destination keep the event.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import urllib.error
@@ -20,6 +31,10 @@ from .errors import CallbackError
 from .signing import signed_headers
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# Answers that no retry can change: the upload is unknown, or final with the other status.
+REJECTED_STATUSES = frozenset({404, 409})
+# How much of Django's answer is kept for the log.
+MAX_DETAIL = 300
 # Time kept in reserve so the handler can still log and return before Lambda kills it.
 SAFETY_MARGIN_S = 1.0
 
@@ -30,10 +45,48 @@ class Delivery:
 
     status: int
     attempts: int
+    detail: str | None = None
+
+    @property
+    def rejected(self) -> bool:
+        """Django answered for good that it will not take this result (404 or 409)."""
+        return self.status in REJECTED_STATUSES
 
 
 def _retryable(status: int) -> bool:
     return status in RETRY_STATUSES or 500 <= status <= 599
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Turn every redirect into an :class:`urllib.error.HTTPError` instead of following it."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+# Default handlers (proxies, HTTPS, errors) minus redirects.
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _detail(error: urllib.error.HTTPError) -> str:
+    """Django's ``detail`` (or the raw body), cut to ``MAX_DETAIL`` characters."""
+    try:
+        raw = error.read(4096)
+    except (OSError, ValueError):
+        raw = b""
+    text = raw.decode("utf-8", "replace").strip()
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and "detail" in body:
+        text = str(body["detail"])
+        if "status" in body:
+            text += f" (current status: {body['status']})"
+    text = " ".join(text.split())
+    if len(text) > MAX_DETAIL:
+        text = text[: MAX_DETAIL - 1] + "\N{HORIZONTAL ELLIPSIS}"
+    return text
 
 
 def send(
@@ -60,12 +113,20 @@ def send(
             url, data=body, headers=signed_headers(secret, body), method="POST"
         )
         try:
-            with urllib.request.urlopen(request, timeout=min(timeout_s, budget)) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=min(timeout_s, budget)) as response:
                 return Delivery(response.status, attempt)
         except urllib.error.HTTPError as error:
-            error.close()
-            if not _retryable(error.code):
-                raise CallbackError(f"callback rejected with HTTP {error.code}") from None
+            with error:
+                if 300 <= error.code <= 399:
+                    location = error.headers.get("Location") or "(no Location header)"
+                    raise CallbackError(
+                        f"CALLBACK_URL redirects to {location}; "
+                        f"configure the final URL (got HTTP {error.code})"
+                    ) from None
+                if error.code in REJECTED_STATUSES:
+                    return Delivery(error.code, attempt, _detail(error))
+                if not _retryable(error.code):
+                    raise CallbackError(f"callback rejected with HTTP {error.code}") from None
             last_problem = f"HTTP {error.code}"
         except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
             last_problem = f"{type(error).__name__}: {error}"

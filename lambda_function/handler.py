@@ -8,6 +8,8 @@ bytes were POSTed to the key since (never reprocess). Otherwise download, run
 the pipeline, PUT the outputs, write the manifest last, send the callback and
 delete the source. An unusable image becomes a ``failed`` callback; an S3
 or callback fault is raised (after the other records ran) so Lambda retries.
+A callback Django answers with 404 or 409 is ``rejected``: logged, not raised
+(no retry can change it), and the source is deleted all the same.
 
 Keys that are not ``<TEMP_FOLDER><uuid>`` are logged and skipped: Django only
 ever issues UUID keys, so anything else was not uploaded through it and has
@@ -303,6 +305,11 @@ def _deliver(
     )
     line.setdefault("timings_ms", {})["callback"] = _ms(started)
     line["callback"] = {"status": delivery.status, "attempts": delivery.attempts}
+    if delivery.rejected:
+        # 404/409: Django will never take this result. Not an error to retry: the
+        # manifest keeps the result and the caller still deletes the source.
+        line["callback"]["detail"] = delivery.detail
+        line.update(outcome="rejected", status=payload.get("status"))
 
 
 def _ms(started: float) -> float:

@@ -63,13 +63,27 @@ def moto_endpoint() -> Iterator[str]:
 
 
 @dataclass
+class Reply:
+    """A scripted answer with a body and headers; a bare int in the script has neither."""
+
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class CallbackServer:
-    """A real HTTP endpoint recording every callback; ``responses`` scripts its answers."""
+    """A real HTTP endpoint recording every callback; ``responses`` scripts its answers.
+
+    GET answers 200 with a login page (what a redirect usually lands on) and is
+    recorded in ``gets``.
+    """
 
     url: str
     requests: list[dict[str, Any]] = field(default_factory=list)
-    responses: list[int] = field(default_factory=list)
-    default_status: int = 200
+    responses: list[int | Reply] = field(default_factory=list)
+    default_status: int | Reply = 200
+    gets: list[str] = field(default_factory=list)
 
     def payloads(self) -> list[dict[str, Any]]:
         return [json.loads(request["body"]) for request in self.requests]
@@ -83,10 +97,24 @@ def callback_server() -> Iterator[CallbackServer]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             state.requests.append({"headers": dict(self.headers), "body": body})
-            status = state.responses.pop(0) if state.responses else state.default_status
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
+            reply = state.responses.pop(0) if state.responses else state.default_status
+            if isinstance(reply, int):
+                reply = Reply(reply)
+            self.send_response(reply.status)
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
+            self.wfile.write(reply.body)
+
+        def do_GET(self) -> None:
+            state.gets.append(self.path)
+            body = b"<html><form>Log in</form></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 from typing import Any
 from urllib.parse import quote_plus
@@ -18,7 +19,7 @@ from lambda_function.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from lambda_function.storage import CACHE_CONTROL
 
 from . import images
-from .conftest import SECRET, CallbackServer, FakeContext
+from .conftest import SECRET, CallbackServer, FakeContext, Reply
 
 CONTRACT_VARIANT_FIELDS = {
     "name", "key", "blurred", "width", "height", "display_width", "display_height", "bytes",
@@ -327,14 +328,92 @@ def test_persistent_outage_raises_and_a_later_retry_resends(
     assert f"temp/{upload_id}" not in keys(s3, bucket)
 
 
+@pytest.mark.parametrize("status", [400, 401, 403, 413])
 def test_callback_4xx_is_not_retried(
-    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext, status: int
 ) -> None:
-    callback_server.default_status = 403
+    """A config fix (secret, URL, body limit) and a replay can cure these: keep the event."""
+    callback_server.default_status = status
     upload_id = upload(s3, bucket, images.jpeg())
-    with pytest.raises(CallbackError, match="403"):
+    with pytest.raises(CallbackError, match=str(status)):
         lambda_handler(s3_event(bucket, f"temp/{upload_id}"), context)
     assert len(callback_server.requests) == 1
+    assert f"temp/{upload_id}" in keys(s3, bucket)
+
+
+def test_callback_408_and_429_are_retried(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext
+) -> None:
+    callback_server.responses = [408, 429]
+    upload_id = upload(s3, bucket, images.jpeg())
+    assert lambda_handler(s3_event(bucket, f"temp/{upload_id}"), context)["outcomes"] == ["ready"]
+    assert len(callback_server.requests) == 3
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_callback_redirect_is_not_followed(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext, status: int
+) -> None:
+    """urllib would turn a 302 after POST into a GET; a login page's 200 is no delivery."""
+    login = callback_server.url.replace("/uploads/callback/", "/accounts/login/?next=/x")
+    callback_server.default_status = Reply(status, headers={"Location": login})
+    upload_id = upload(s3, bucket, images.jpeg())
+    expected = f"CALLBACK_URL redirects to {re.escape(login)}; configure the final URL"
+    with pytest.raises(CallbackError, match=expected):
+        lambda_handler(s3_event(bucket, f"temp/{upload_id}"), context)
+    assert len(callback_server.requests) == 1  # not retried in the loop
+    assert callback_server.gets == []  # not followed
+    assert f"temp/{upload_id}" in keys(s3, bucket)  # kept for the event's retry
+
+
+@pytest.mark.parametrize(
+    ("reply", "detail"),
+    [
+        (
+            Reply(404, json.dumps({"detail": "Unknown upload."}).encode()),
+            "Unknown upload.",
+        ),
+        (
+            Reply(409, b'{"detail": "Upload is already failed.", "status": "failed"}'),
+            "Upload is already failed. (current status: failed)",
+        ),
+        (Reply(404, b"<html>\n<h1>Not Found</h1>\n</html>"), "<html> <h1>Not Found</h1> </html>"),
+    ],
+    ids=["404-json", "409-json", "404-html"],
+)  # fmt: skip
+def test_callback_404_and_409_are_rejected_not_retried(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext,
+    capsys: pytest.CaptureFixture[str], reply: Reply, detail: str,
+) -> None:  # fmt: skip
+    """No retry can change these: log ``rejected``, keep the manifest, delete the source."""
+    callback_server.default_status = reply
+    upload_id = upload(s3, bucket, images.jpeg())
+    event = s3_event(bucket, f"temp/{upload_id}")
+    assert lambda_handler(event, context)["outcomes"] == ["rejected"]  # did not raise
+    assert len(callback_server.requests) == 1
+    assert f"temp/{upload_id}" not in keys(s3, bucket)
+    assert f"image/{upload_id}/manifest.json" in keys(s3, bucket)
+    log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert log["outcome"] == "rejected" and log["status"] == "ready"
+    assert log["callback"] == {"status": reply.status, "attempts": 1, "detail": detail}
+
+
+def test_rejected_detail_is_truncated_and_kept_source_stays(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, reload_config: Any,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("KEEP_SOURCE", "on")
+    reload_config()
+    callback_server.default_status = Reply(409, json.dumps({"detail": "y" * 5000}).encode())
+    upload_id = upload(s3, bucket, images.PDF)
+    assert lambda_handler(s3_event(bucket, f"temp/{upload_id}"), context)["outcomes"] == [
+        "rejected"
+    ]
+    assert f"temp/{upload_id}" in keys(s3, bucket)
+    log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert log["status"] == "failed"
+    assert len(log["callback"]["detail"]) == 300
+    assert log["callback"]["detail"].endswith("\N{HORIZONTAL ELLIPSIS}")
 
 
 def test_other_records_still_run_when_one_fails_transiently(
