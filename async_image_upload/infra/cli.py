@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,12 @@ def readable_errors() -> Iterator[None]:
         raise CommandError(
             "No AWS region: pass --region or set ASYNC_IMAGE_UPLOAD['REGION']."
         ) from None
-    except (DeployError, PackagingError, existing_bucket.BucketConflict) as exc:
+    except (
+        DeployError,
+        PackagingError,
+        existing_bucket.BucketConflict,
+        existing_bucket.WrongRegion,
+    ) as exc:
         raise CommandError(str(exc)) from None
     except ClientError as exc:
         error = exc.response.get("Error", {})
@@ -163,8 +169,23 @@ def _check_bucket(clients: Clients, config: StackConfig, stack: dict[str, Any] |
 
 def _package(command: BaseCommand, config: StackConfig, options: dict[str, Any]) -> LambdaPackage:
     if options.get("zip"):
-        return _describe(Path(options["zip"]), config.architecture, config.python_version)
+        return _prebuilt_zip(Path(options["zip"]), config)
     return command._package(config, options)  # type: ignore[attr-defined]
+
+
+def _prebuilt_zip(path: Path, config: StackConfig) -> LambdaPackage:
+    """``--zip PATH``, with a readable error for a missing, unreadable or corrupt file."""
+    rebuild = "Build one with --package-only, or leave --zip out to build it during the deploy."
+    try:
+        return _describe(path, config.architecture, config.python_version)
+    except FileNotFoundError:
+        raise CommandError(f"--zip {path}: no such file. {rebuild}") from None
+    except zipfile.BadZipFile:
+        raise CommandError(
+            f"--zip {path} is not a zip file (corrupt or truncated?). {rebuild}"
+        ) from None
+    except OSError as exc:
+        raise CommandError(f"--zip {path}: cannot read it ({exc.strerror or exc}).") from None
 
 
 def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, Any]) -> None:
@@ -253,10 +274,45 @@ def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, 
     out(f"Stack {config.stack_name} matches the settings.")
 
 
+def _function_arn(clients: Clients, config: StackConfig) -> str | None:
+    try:
+        function = clients.client("lambda").get_function(FunctionName=config.function_name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            return None
+        raise
+    return str(function["Configuration"]["FunctionArn"])
+
+
 def _teardown(clients: Clients, config: StackConfig, out) -> None:
+    function_arn = _function_arn(clients, config)
     if not config.is_new_bucket:
-        existing_bucket.remove(clients.s3, config.bucket_name)
-        out(f"Removed the thumbnail notification and lifecycle rule from {config.bucket_name}.")
+        existing_bucket.remove(clients.s3, config.bucket_name, function_arn)
+        out(f"Removed the thumbnail notification and lifecycle rules from {config.bucket_name}.")
+    elif function_arn:
+        # The bucket is retained, and so would be the trigger CloudFormation put on it,
+        # pointing at the function the delete removes (and blocking a later
+        # --existing-bucket deploy of the same bucket). Take it off first.
+        stack = describe_stack(clients.cloudformation, config.stack_name)
+        bucket = (
+            next(
+                (
+                    p.get("ParameterValue")
+                    for p in (stack or {}).get("Parameters", [])
+                    if p["ParameterKey"] == "BucketName"
+                ),
+                None,
+            )
+            or config.bucket_name
+        )
+        try:
+            removed = existing_bucket.remove_notifications(clients.s3, bucket, function_arn)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                raise
+            removed = 0
+        if removed:
+            out(f"Removed the thumbnail trigger from {bucket} (the bucket is kept).")
     delete(stack_name=config.stack_name, cloudformation=clients.cloudformation, echo=out)
     out(
         f"Deleted stack {config.stack_name}. The upload bucket and the artifacts bucket are "

@@ -109,52 +109,6 @@ def test_new_bucket_that_already_exists_points_to_existing_bucket_mode(
             "--new-bucket", "already-here")  # fmt: skip
 
 
-@pytest.fixture
-def legacy_bucket(clients):
-    """A bucket that already feeds a queue and another function, with its own lifecycle."""
-    s3, sqs, iam, lam = clients("s3"), clients("sqs"), clients("iam"), clients("lambda")
-    s3.create_bucket(Bucket="legacy-photos")
-    queue_url = sqs.create_queue(QueueName="audit")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-        "Attributes"
-    ]["QueueArn"]
-    role = iam.create_role(RoleName="other", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    other = lam.create_function(
-        FunctionName="other", Runtime="python3.12", Role=role, Handler="x.y",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-    )["FunctionArn"]  # fmt: skip
-    s3.put_bucket_notification_configuration(
-        Bucket="legacy-photos",
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {"Id": "audit", "QueueArn": queue_arn, "Events": ["s3:ObjectRemoved:*"]}
-            ],
-            "LambdaFunctionConfigurations": [
-                {
-                    "Id": "docs",
-                    "LambdaFunctionArn": other,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "docs/"}]}},
-                }
-            ],
-        },
-    )
-    s3.put_bucket_lifecycle_configuration(
-        Bucket="legacy-photos",
-        LifecycleConfiguration={
-            "Rules": [
-                {
-                    "ID": "old-logs",
-                    "Status": "Enabled",
-                    "Filter": {"Prefix": "logs/"},
-                    "Expiration": {"Days": 30},
-                }
-            ]
-        },
-    )
-    return {"queue": queue_arn, "function": other}
-
-
 def test_existing_bucket_merge_keeps_other_notifications_and_rules(
     aws, clients, source_only_zip, legacy_bucket
 ):

@@ -153,11 +153,17 @@ class Command(BaseCommand):
         fmt = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(path.suffix.lower())
         if fmt is None:
             raise CommandError(f"--output must end in .json or .yaml, not {path.name!r}")
-        path.write_text(template_body(build_template(config), fmt) + "\n")
+        try:
+            path.write_text(template_body(build_template(config), fmt) + "\n")
+        except OSError as exc:
+            where = "its directory does not exist" if isinstance(exc, FileNotFoundError) else None
+            raise CommandError(
+                f"Cannot write --output {path}: {where or exc.strerror or exc}."
+            ) from None
         self.stdout.write(f"Wrote {path} ({config.bucket_mode} bucket, {config.architecture}).")
 
     def _describe_dry_run(self, config: StackConfig) -> None:
-        from async_image_upload.infra.existing_bucket import our_lifecycle_rule, our_notification
+        from async_image_upload.infra.existing_bucket import our_lifecycle_rules, our_notification
 
         template = build_template(config)
         self.stdout.write(
@@ -179,11 +185,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 json.dumps(our_notification(function_arn, config.temp_prefix), indent=2)
             )
-            self.stdout.write(
-                json.dumps(
-                    our_lifecycle_rule(config.temp_prefix, config.temp_expiration_days), indent=2
-                )
-            )
+            for rule in our_lifecycle_rules(config.temp_prefix, config.temp_expiration_days):
+                self.stdout.write(json.dumps(rule, indent=2))
 
     def _package(self, config: StackConfig, options: dict[str, Any]):
         from async_image_upload.infra.package import build_lambda_zip
