@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from async_image_upload.variants import parse_variants
+
 BucketMode = Literal["new", "existing"]
 
 ARCHITECTURES = ("arm64", "x86_64")
@@ -43,7 +45,6 @@ LOG_RETENTION_DAYS = (
 _BUCKET_NAME = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
-_VARIANT = re.compile(r"^(original|[1-9][0-9]*x[1-9][0-9]*)$")
 
 
 class ConfigError(ValueError):
@@ -132,11 +133,10 @@ class StackConfig:
             )
         if self.temp_prefix.startswith(self.image_prefix):
             yield f"TEMP_PREFIX {self.temp_prefix!r} lies under IMAGE_PREFIX {self.image_prefix!r}"
-        if not self.variants:
-            yield "VARIANTS must name at least one variant"
-        for variant in self.variants:
-            if not _VARIANT.match(variant):
-                yield f"variant {variant!r} must be 'WxH' (e.g. '400x400') or 'original'"
+        try:  # the same rules (and Lambda limits) as a presigned POST's variants
+            parse_variants(self.variants)
+        except ValueError as exc:
+            yield f"VARIANTS: {exc}"
         if self.architecture not in ARCHITECTURES:
             yield f"architecture must be one of {', '.join(ARCHITECTURES)}"
         if self.runtime not in RUNTIMES:
@@ -193,13 +193,12 @@ def config_from_settings(**options: Any) -> StackConfig:
     """Build a :class:`StackConfig` from ``ASYNC_IMAGE_UPLOAD`` plus explicit options.
 
     Options that are ``None`` fall back to the settings (and then to the defaults);
-    ``bucket_name`` falls back to ``BUCKET``. Optional deploy settings that are not
-    part of the app's settings object (``DEPLOY_*``) are read defensively from the
-    user's dict so they can be set once in settings instead of on every command line.
+    ``bucket_name`` falls back to ``BUCKET``. The ``DEPLOY_*`` settings give
+    defaults for the deploy options, so they can be set once in settings instead of
+    on every command line.
     """
     from async_image_upload.conf import upload_settings
 
-    user = upload_settings.user_settings
     from_settings: dict[str, Any] = {
         "bucket_name": upload_settings.BUCKET or "",
         "region": upload_settings.REGION,
@@ -210,11 +209,11 @@ def config_from_settings(**options: Any) -> StackConfig:
         "blur": bool(upload_settings.BLUR),
         "blur_radius": int(upload_settings.BLUR_RADIUS),
         "max_upload_bytes": int(upload_settings.MAX_UPLOAD_BYTES),
-        "cors_origins": tuple(user.get("DEPLOY_CORS_ORIGINS", ())),
-        "stack_name": user.get("DEPLOY_STACK_NAME"),
-        "memory_mb": user.get("DEPLOY_MEMORY_MB"),
-        "architecture": user.get("DEPLOY_ARCHITECTURE"),
-        "reserved_concurrency": user.get("DEPLOY_RESERVED_CONCURRENCY"),
+        "cors_origins": tuple(upload_settings.DEPLOY_CORS_ORIGINS or ()),
+        "stack_name": upload_settings.DEPLOY_STACK_NAME,
+        "memory_mb": upload_settings.DEPLOY_MEMORY_MB,
+        "architecture": upload_settings.DEPLOY_ARCHITECTURE,
+        "reserved_concurrency": upload_settings.DEPLOY_RESERVED_CONCURRENCY,
     }
     merged = {k: v for k, v in from_settings.items() if v is not None}
     for key, value in options.items():

@@ -15,7 +15,6 @@ import pytest
 
 from async_image_upload.infra.package import (
     FIXED_DATE_TIME,
-    MAX_DIRECT_UPLOAD_BYTES,
     MAX_UNZIPPED_BYTES,
     LambdaPackage,
     PackagingError,
@@ -178,7 +177,6 @@ def test_real_zip_builds_under_the_limits_and_is_reproducible(architecture, tmp_
     )
     assert first.path.read_bytes() == second.path.read_bytes(), differing_entries(first, second)
     assert first.unzipped_bytes < MAX_UNZIPPED_BYTES
-    assert first.zipped_bytes < MAX_DIRECT_UPLOAD_BYTES
     with zipfile.ZipFile(first.path) as archive:
         names = set(archive.namelist())
     assert "lambda_function/handler.py" in names
