@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,11 @@ from urllib.parse import unquote_plus
 HOLD_SECONDS = 60
 #: SQS returns at most 10 messages per receive.
 RECEIVE_BATCH = 10
+#: Long-poll each receive this long. A short poll (0) asks only a sample of the
+#: SQS servers and can come back empty while a small queue holds messages.
+RECEIVE_WAIT_SECONDS = 1
+#: A listing ends only after this many empty replies in a row.
+EMPTY_REPLIES_TO_STOP = 2
 
 
 class ReplayError(Exception):
@@ -93,34 +99,58 @@ def parse_message(message: dict[str, Any]) -> DeadLetter:
 
 
 def receive(
-    sqs: Any, queue_url: str, *, limit: int, hold_s: int = HOLD_SECONDS
+    sqs: Any,
+    queue_url: str,
+    *,
+    limit: int,
+    hold_s: int = HOLD_SECONDS,
+    wait_s: int | None = None,
 ) -> list[DeadLetter]:
-    """Up to ``limit`` messages, each hidden from other readers for ``hold_s`` seconds."""
+    """Up to ``limit`` messages, each hidden from other readers for ``hold_s`` seconds.
+
+    Each receive long-polls ``wait_s`` seconds (default :data:`RECEIVE_WAIT_SECONDS`),
+    and the listing stops after :data:`EMPTY_REPLIES_TO_STOP` replies in a row without
+    a new message,
+    so a small queue is not reported empty because one reply happened to be.
+    """
+    wait_s = RECEIVE_WAIT_SECONDS if wait_s is None else wait_s
     letters: dict[str, DeadLetter] = {}
-    while len(letters) < limit:
+    empty_replies = 0
+    while len(letters) < limit and empty_replies < EMPTY_REPLIES_TO_STOP:
         response = sqs.receive_message(
             QueueUrl=queue_url,
             MaxNumberOfMessages=min(RECEIVE_BATCH, limit - len(letters)),
             VisibilityTimeout=hold_s,
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=wait_s,
             AttributeNames=["All"],
         )
         batch = response.get("Messages", [])
-        if not batch:
-            break
+        # A reply of messages already listed (a hold shorter than the listing) counts as
+        # empty too, or a zero --hold would list the same message forever.
+        new = any(message["MessageId"] not in letters for message in batch)
+        empty_replies = 0 if new else empty_replies + 1
         for message in batch:
-            letters.setdefault(message["MessageId"], parse_message(message))
+            # Received again (its hold ran out): only the newest receipt handle deletes it.
+            letters[message["MessageId"]] = parse_message(message)
     return list(letters.values())
 
 
 def release(sqs: Any, queue_url: str, letters: list[DeadLetter]) -> None:
     """Make messages visible again at once, so the next listing sees them."""
+    _set_visibility(sqs, queue_url, letters, 0)
+
+
+def _set_visibility(sqs: Any, queue_url: str, letters: list[DeadLetter], seconds: int) -> None:
     for start in range(0, len(letters), RECEIVE_BATCH):
         batch = letters[start : start + RECEIVE_BATCH]
         sqs.change_message_visibility_batch(
             QueueUrl=queue_url,
             Entries=[
-                {"Id": str(index), "ReceiptHandle": letter.receipt_handle, "VisibilityTimeout": 0}
+                {
+                    "Id": str(index),
+                    "ReceiptHandle": letter.receipt_handle,
+                    "VisibilityTimeout": seconds,
+                }
                 for index, letter in enumerate(batch)
             ],
         )
@@ -205,11 +235,25 @@ def replay(
     invoker: Invoker,
     *,
     dry_run: bool = False,
+    hold_s: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> list[ReplayResult]:
-    """Re-invoke each replayable letter; delete it only once the invocation was accepted."""
+    """Re-invoke each replayable letter; delete it only once the invocation was accepted.
+
+    With ``hold_s`` (for slow, in-process replays) each message is hidden for
+    another ``hold_s`` seconds just before its invocation, and the ones still
+    waiting their turn are re-hidden whenever half of that has passed, so a long
+    replay neither lets another reader take them nor leaves stale receipt handles.
+    A message whose hold could not be extended (another reader has it by now) is
+    reported failed and not invoked.
+
+    A message that was replayed but could not be deleted is reported failed too:
+    it stays in the queue, and replaying it again is safe.
+    """
     results: list[ReplayResult] = []
     kept: list[DeadLetter] = []
-    for letter in letters:
+    refreshed = clock()
+    for index, letter in enumerate(letters):
         if not letter.replayable:
             results.append(ReplayResult(letter, "skipped", "no event in the message"))
             kept.append(letter)
@@ -218,13 +262,45 @@ def replay(
             results.append(ReplayResult(letter, "would_replay"))
             kept.append(letter)
             continue
+        if hold_s is not None:
+            if clock() - refreshed >= hold_s / 2:
+                waiting = [w for w in letters[index + 1 :] if w.replayable]
+                _set_visibility(sqs, queue_url, waiting, hold_s)  # failed entries: see below
+                refreshed = clock()
+            try:
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url,
+                    ReceiptHandle=letter.receipt_handle,
+                    VisibilityTimeout=hold_s,
+                )
+            except Exception as exc:  # not invoked, so nothing is lost
+                results.append(
+                    ReplayResult(
+                        letter,
+                        "failed",
+                        f"its hold ran out before its turn and could not be extended ({exc}); "
+                        "not replayed, run the replay again",
+                    )
+                )
+                continue
         try:
             invoker(letter)
         except Exception as exc:  # any failure keeps the message; the operator sees why
             results.append(ReplayResult(letter, "failed", str(exc)))
             kept.append(letter)
             continue
-        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=letter.receipt_handle)
+        try:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=letter.receipt_handle)
+        except Exception as exc:  # replayed; a second replay is harmless
+            results.append(
+                ReplayResult(
+                    letter,
+                    "failed",
+                    f"replayed, but the message could not be deleted ({exc}); it stays in "
+                    "the queue and replaying it again is safe",
+                )
+            )
+            continue
         results.append(ReplayResult(letter, "replayed"))
     if kept:
         release(sqs, queue_url, kept)

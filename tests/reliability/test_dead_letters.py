@@ -6,12 +6,16 @@
   rule are tested against it; that the function then works is not (moto cannot say).
 * ``--local`` runs the real handler in-process: the replayed event really turns a
   parked upload ``ready`` through a live callback.
-* A failing replay uses an injected invoker (a callable) that raises.
+* A failing replay uses an injected invoker (a callable) that raises; failing
+  SQS calls use a proxy client that raises botocore's ClientError for one operation.
+* Receives long-poll RECEIVE_WAIT_SECONDS in production; here it is 0 so an
+  empty queue answers at once (the polling rule itself is tested with a stub).
 """
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from django.core.management import CommandError, call_command
 
 from async_image_upload import ImageUpload, Status
@@ -26,6 +31,29 @@ from async_image_upload import dead_letters as dl
 from async_image_upload.testing import s3_event
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:photos-thumbnails:$LATEST"
+#: The production long-poll, read before the fixture below shortens it.
+DEFAULT_WAIT_SECONDS = dl.RECEIVE_WAIT_SECONDS
+
+
+@pytest.fixture(autouse=True)
+def no_long_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dl, "RECEIVE_WAIT_SECONDS", 0)
+
+
+class FailingSQS:
+    """The real (moto) client, except that one operation fails as AWS would fail it."""
+
+    def __init__(self, sqs: Any, operation: str, code: str = "InternalError") -> None:
+        self._sqs, self._operation, self._code = sqs, operation, code
+
+    def __getattr__(self, name: str) -> Any:
+        if name != self._operation:
+            return getattr(self._sqs, name)
+
+        def fail(**kwargs: Any) -> None:
+            raise ClientError({"Error": {"Code": self._code, "Message": "injected"}}, name)
+
+        return fail
 
 
 def destination_record(event: dict[str, Any], error: str, hours_ago: float = 2) -> dict[str, Any]:
@@ -225,3 +253,105 @@ def test_local_replay_finishes_a_parked_upload(
     assert signals == [(str(upload.pk), "pending", "ready")]
     assert queue_size(sqs, queue_url) == 0
     assert ImageUpload.objects.filter(status=Status.PENDING).count() == 0
+
+
+def test_an_empty_reply_is_not_the_end_of_the_queue() -> None:
+    """SQS samples servers: a small queue can answer empty once; two in a row end the listing."""
+
+    class SampledSQS:
+        def __init__(self, replies: list[list[str]]) -> None:
+            self.replies, self.calls = replies, []
+
+        def receive_message(self, **kwargs: Any) -> dict[str, Any]:
+            self.calls.append(kwargs)
+            ids = self.replies.pop(0) if self.replies else []
+            body = json.dumps(event_for(uuid.uuid4()))
+            return {"Messages": [{"MessageId": i, "ReceiptHandle": i, "Body": body} for i in ids]}
+
+    sqs = SampledSQS([[], ["m1"], [], ["m2"], [], []])
+    letters = dl.receive(sqs, "url", limit=10, wait_s=2)
+    assert [letter.message_id for letter in letters] == ["m1", "m2"]
+    assert len(sqs.calls) == 6
+    assert {call["WaitTimeSeconds"] for call in sqs.calls} == {2}
+    assert 1 <= DEFAULT_WAIT_SECONDS <= 2  # a short long-poll, never a short poll
+    # With a hold shorter than the listing the same message comes back: that is no news.
+    repeating = SampledSQS([["m1"]] * 50)
+    assert len(dl.receive(repeating, "url", limit=10, hold_s=0)) == 1
+    assert len(repeating.calls) == 3
+
+
+def test_local_without_callback_url_is_a_command_error_and_hides_nothing(
+    sqs, queue_url, s3_server, settings
+) -> None:
+    park(sqs, queue_url, destination_record(event_for(uuid.uuid4()), "boom"))
+    settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, "CALLBACK_URL": None}
+    with pytest.raises(CommandError, match="CALLBACK_URL") as refused:
+        call_command(
+            "replay_dead_letters", "--queue-url", queue_url, "--endpoint-url", s3_server,
+            "--replay", "--local",
+        )  # fmt: skip
+    assert refused.value.returncode == 2
+    assert len(dl.receive(sqs, queue_url, limit=10)) == 1  # refused before receiving
+
+
+def test_a_replayed_message_that_cannot_be_deleted_is_reported_not_raised(sqs, queue_url) -> None:
+    park(sqs, queue_url, destination_record(event_for(uuid.uuid4()), "boom"))
+    letters = dl.receive(sqs, queue_url, limit=10)
+    invoked: list[str] = []
+
+    results = dl.replay(
+        FailingSQS(sqs, "delete_message"), queue_url, letters, lambda x: invoked.append(x)
+    )
+
+    assert [(r.outcome, "could not be deleted" in r.detail) for r in results] == [("failed", True)]
+    assert len(invoked) == 1
+    assert queue_size(sqs, queue_url) == 1  # still there; replaying it again is safe
+
+
+@pytest.mark.django_db
+def test_a_failed_release_is_a_command_error(sqs, queue_url, s3_server, monkeypatch) -> None:
+    park(sqs, queue_url, "garbage")
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ChangeVisibility")
+
+    monkeypatch.setattr(dl, "release", refuse)
+    for extra in ((), ("--replay",)):
+        with pytest.raises(CommandError, match="Could not make the messages visible") as failed:
+            call_command(
+                "replay_dead_letters", "--queue-url", queue_url, "--endpoint-url", s3_server,
+                "--hold", "0", *extra,  # hold 0: the next round sees the message again
+            )  # fmt: skip
+        assert failed.value.returncode == 2
+
+
+def test_a_slow_replay_keeps_the_waiting_messages_hidden(sqs, queue_url) -> None:
+    """A --local replay outlasting --hold: no other reader gets a message meanwhile."""
+    for _ in range(2):
+        park(sqs, queue_url, destination_record(event_for(uuid.uuid4()), "boom"))
+    letters = dl.receive(sqs, queue_url, limit=10, hold_s=2)
+    seen_by_others: list[int] = []
+
+    def slow_invoker(letter: dl.DeadLetter) -> None:
+        time.sleep(1.2)  # two of these outlast the 2 s hold taken at receive
+        other = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        seen_by_others.append(len(other.get("Messages", [])))
+
+    results = dl.replay(sqs, queue_url, letters, slow_invoker, hold_s=2)
+
+    assert [r.outcome for r in results] == ["replayed", "replayed"]
+    assert seen_by_others == [0, 0]
+    assert queue_size(sqs, queue_url) == 0
+
+
+def test_a_message_whose_hold_cannot_be_extended_is_not_replayed(sqs, queue_url) -> None:
+    park(sqs, queue_url, destination_record(event_for(uuid.uuid4()), "boom"))
+    letters = dl.receive(sqs, queue_url, limit=10)
+    invoked: list[str] = []
+    faulty = FailingSQS(sqs, "change_message_visibility", "MessageNotInflight")
+
+    results = dl.replay(faulty, queue_url, letters, lambda x: invoked.append(x), hold_s=60)
+
+    assert [r.outcome for r in results] == ["failed"]
+    assert "run the replay again" in results[0].detail
+    assert invoked == []

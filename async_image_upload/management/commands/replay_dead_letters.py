@@ -1,7 +1,8 @@
 """``manage.py replay_dead_letters``: list, then replay, the events the Lambda gave up on.
 
 Exit codes: 0 all listed or replayed, 1 some replays failed (those messages stay
-in the queue), 2 the queue could not be found or read.
+in the queue), 2 the queue could not be found, read or released, or --local has no
+CALLBACK_URL.
 """
 
 from __future__ import annotations
@@ -72,6 +73,14 @@ class Command(BaseCommand):
             help="Hide the messages from other readers this long while working "
             "(default: %(default)s).",
         )
+        parser.add_argument(
+            "--wait",
+            type=int,
+            default=dl.RECEIVE_WAIT_SECONDS,
+            metavar="SECONDS",
+            help="Long-poll each receive this long; the listing ends after two empty "
+            "replies in a row (default: %(default)s).",
+        )
         parser.add_argument("--region", default=None, help="AWS region (default: REGION).")
         parser.add_argument(
             "--endpoint-url", default=None, help="For emulators: SQS/Lambda endpoint URL."
@@ -82,22 +91,41 @@ class Command(BaseCommand):
         session = _Clients(region, options["endpoint_url"])
         queue_url = options["queue_url"] or self.queue_from_stack(session, options["stack"])
         sqs = session.client("sqs")
+        invoker: dl.Invoker | None = None
+        if options["replay"]:  # before receiving: a refusal must not leave messages hidden
+            invoker = self.invoker(session, options)
         try:
-            letters = dl.receive(sqs, queue_url, limit=options["limit"], hold_s=options["hold"])
+            letters = dl.receive(
+                sqs,
+                queue_url,
+                limit=options["limit"],
+                hold_s=options["hold"],
+                wait_s=options["wait"],
+            )
         except (ClientError, BotoCoreError) as exc:
             raise CommandError(f"Cannot read {queue_url}: {exc}", returncode=EXIT_UNUSABLE) from exc
         statuses = self.upload_statuses(letters)
-        if not options["replay"]:
-            dl.release(sqs, queue_url, letters)
+        if invoker is None:
+            try:
+                dl.release(sqs, queue_url, letters)
+            except (ClientError, BotoCoreError) as exc:
+                raise self.release_failed(exc, options) from exc
             self.stdout.write(f"{len(letters)} message(s) in {queue_url}")
             for letter in letters:
                 self.stdout.write(self.describe(letter, statuses))
             return
-        if options["local"]:
-            invoker: dl.Invoker = dl.LocalInvoker.from_settings()
-        else:
-            invoker = dl.LambdaInvoker(session.client("lambda"), options["invoke_function"])
-        results = dl.replay(sqs, queue_url, letters, invoker, dry_run=options["dry_run"])
+        try:
+            results = dl.replay(
+                sqs,
+                queue_url,
+                letters,
+                invoker,
+                dry_run=options["dry_run"],
+                # In-process runs are slow: keep each message hidden while it runs.
+                hold_s=options["hold"] if options["local"] else None,
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self.release_failed(exc, options) from exc
         for result in results:
             detail = f": {result.detail}" if result.detail else ""
             self.stdout.write(
@@ -113,6 +141,22 @@ class Command(BaseCommand):
                 f"{counts['failed']} replay(s) failed; those messages stay in the queue.",
                 returncode=EXIT_FAILED,
             )
+
+    def invoker(self, session: _Clients, options: dict[str, Any]) -> dl.Invoker:
+        if options["local"]:
+            try:
+                return dl.LocalInvoker.from_settings()
+            except dl.ReplayError as exc:
+                raise CommandError(str(exc), returncode=EXIT_UNUSABLE) from exc
+        return dl.LambdaInvoker(session.client("lambda"), options["invoke_function"])
+
+    def release_failed(self, exc: Exception, options: dict[str, Any]) -> CommandError:
+        return CommandError(
+            f"Could not make the messages visible again ({exc}). Nothing is lost: they "
+            f"reappear by themselves within --hold ({options['hold']} s); any replayed ones "
+            "were already deleted.",
+            returncode=EXIT_UNUSABLE,
+        )
 
     def queue_from_stack(self, session: _Clients, stack: str | None) -> str:
         from async_image_upload.infra.config import DEFAULT_STACK_NAME
