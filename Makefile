@@ -25,8 +25,8 @@ install-test: $(BIN)/python browser $(CHECKOV) $(LOCALSTACK)
 
 $(CHECKOV):
 	$(PYTHON) -m venv .venv-checkov
-	.venv-checkov/bin/pip install --quiet --upgrade pip
-	.venv-checkov/bin/pip install --quiet checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip
+	.venv-checkov/bin/python -m pip install --quiet checkov
 
 # Debian's Chromium for the browser test (no browser download); root installs it,
 # anyone else without it gets the browser test skipped (never in CI).
