@@ -65,6 +65,14 @@ def _object(value: Any) -> dict[str, Any]:
     return value
 
 
+class _NestedInvalid(_Invalid):
+    """A nested object or list failed; ``errors`` has DRF's nested shape."""
+
+    def __init__(self, errors: Any) -> None:
+        super().__init__("")
+        self.errors = errors
+
+
 def _fields(data: dict[str, Any], rules: dict[str, Any], errors: dict[str, Any]) -> dict[str, Any]:
     """Apply ``rules`` (name -> (required, check)) to ``data``, collecting per-field errors."""
     clean: dict[str, Any] = {}
@@ -76,6 +84,8 @@ def _fields(data: dict[str, Any], rules: dict[str, Any], errors: dict[str, Any])
             continue
         try:
             clean[name] = check(value)
+        except _NestedInvalid as exc:
+            errors[name] = exc.errors
         except _Invalid as exc:
             errors[name] = [exc.message]
     return clean
@@ -138,38 +148,12 @@ def _nested(value: Any, rules: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-class _NestedInvalid(_Invalid):
-    def __init__(self, errors: Any) -> None:
-        super().__init__("")
-        self.errors = errors
-
-
 def parse_callback(data: Any) -> dict[str, Any]:
     """The validated payload, or :class:`ValidationError` with DRF's error shape."""
     if not isinstance(data, dict):
         raise ValidationError({"non_field_errors": ["Invalid data. Expected a dictionary."]})
     errors: dict[str, Any] = {}
-    clean: dict[str, Any] = {}
-    for name, required, check in (
-        ("version", True, _version),
-        ("upload_id", True, _upload_id),
-        ("status", True, _status),
-        ("source", True, lambda v: _nested(v, _SOURCE_RULES)),
-        ("variants", True, _variants),
-        ("placeholder", False, _placeholder),
-        ("error", False, lambda v: None if v is None else _nested(v, _ERROR_RULES)),
-    ):
-        value = data.get(name, _MISSING)
-        if value is _MISSING:
-            if required:
-                errors[name] = ["This field is required."]
-            continue
-        try:
-            clean[name] = check(value)
-        except _NestedInvalid as exc:
-            errors[name] = exc.errors
-        except _Invalid as exc:
-            errors[name] = [exc.message]
+    clean = _fields(data, _PAYLOAD_RULES, errors)
     if errors:
         raise ValidationError(errors)
     _check_consistency(clean)
@@ -239,3 +223,14 @@ def _check_consistency(clean: dict[str, Any]) -> None:
         raise ValidationError({"variants": ["A ready upload needs variants."]})
     if clean["status"] == Status.FAILED and not clean.get("error"):
         raise ValidationError({"error": ["A failed upload needs an error."]})
+
+
+_PAYLOAD_RULES = {
+    "version": (True, _version),
+    "upload_id": (True, _upload_id),
+    "status": (True, _status),
+    "source": (True, lambda v: _nested(v, _SOURCE_RULES)),
+    "variants": (True, _variants),
+    "placeholder": (False, _placeholder),
+    "error": (False, lambda v: None if v is None else _nested(v, _ERROR_RULES)),
+}
