@@ -234,18 +234,21 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         if result.outcome == "cancelled":
             return
         if not config.is_new_bucket:
-            function = clients.client("lambda").get_function(FunctionName=config.function_name)
-            bucket_plan = existing_bucket.plan(
-                clients.s3, config, function["Configuration"]["FunctionArn"]
-            )
-            for line in bucket_plan.describe():
-                out(line)
-            existing_bucket.apply(clients.s3, bucket_plan)
+            existing_bucket.apply(clients.s3, _existing_bucket_plan(clients, config, out))
     out(command.style.SUCCESS(f"Stack {config.stack_name}: {result.outcome}."))
     for key, value in sorted(result.outputs.items()):
         out(f"  {key}: {value}")
     out("\nPut this in your Django settings:\n")
     out(settings_snippet(config, result.outputs))
+
+
+def _existing_bucket_plan(clients: Clients, config: StackConfig, out: Any) -> Any:
+    """What the deployed function needs changed on the user's bucket, printed."""
+    function = clients.client("lambda").get_function(FunctionName=config.function_name)
+    bucket_plan = existing_bucket.plan(clients.s3, config, function["Configuration"]["FunctionArn"])
+    for line in bucket_plan.describe():
+        out(line)
+    return bucket_plan
 
 
 def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, out) -> None:
@@ -257,12 +260,7 @@ def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, 
     expected = stack_parameters(config, code_bucket="", code_key="", callback_secret="")
     problems = drift(config, expected, deployed, metadata)
     if not config.is_new_bucket:
-        function = clients.client("lambda").get_function(FunctionName=config.function_name)
-        bucket_plan = existing_bucket.plan(
-            clients.s3, config, function["Configuration"]["FunctionArn"]
-        )
-        for line in bucket_plan.describe():
-            out(line)
+        bucket_plan = _existing_bucket_plan(clients, config, out)
         if bucket_plan.notification_changes or bucket_plan.lifecycle_changes:
             problems.append("the bucket's notification or lifecycle differs (see above)")
     if problems:
