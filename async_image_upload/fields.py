@@ -10,7 +10,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from async_image_upload.values import AsyncImage
-from async_image_upload.variants import parse_variants
 
 
 def _to_uuid(value: Any) -> uuid.UUID | None:
@@ -99,29 +98,11 @@ class AsyncImageField(models.Field):
         """``app_label.Model.field``: how the API and uploads name this field."""
         return f"{self.model._meta.label}.{self.name}"
 
-    # -- effective options --------------------------------------------------------
-    def effective_variants(self) -> list[str]:
-        from async_image_upload.conf import upload_settings
+    def upload_options(self) -> Any:
+        """This field's rules for new uploads: its own options over the app settings."""
+        from async_image_upload.services import UploadOptions
 
-        return list(self.variants if self.variants is not None else upload_settings.VARIANTS)
-
-    def effective_blur_radius(self) -> int:
-        from async_image_upload.conf import upload_settings
-
-        blur = upload_settings.BLUR if self.blur is None else self.blur
-        return int(upload_settings.BLUR_RADIUS) if blur else 0
-
-    def effective_max_upload_bytes(self) -> int:
-        from async_image_upload.conf import upload_settings
-
-        return int(self.max_upload_bytes or upload_settings.MAX_UPLOAD_BYTES)
-
-    def effective_content_types(self) -> list[str]:
-        from async_image_upload.conf import upload_settings
-
-        if self.allowed_content_types is not None:
-            return list(self.allowed_content_types)
-        return list(upload_settings.ALLOWED_CONTENT_TYPES)
+        return UploadOptions.for_field(self)
 
     # -- Django plumbing ----------------------------------------------------------
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -176,9 +157,6 @@ class AsyncImageField(models.Field):
         return super().formfield(
             **{"form_class": AsyncImageFormField, "model_field": self, **kwargs}
         )
-
-    def validate_variants(self) -> None:
-        parse_variants(self.effective_variants())
 
 
 def get_async_image_field(field_id: str) -> AsyncImageField:

@@ -27,20 +27,20 @@ class UploadOptions:
 
     @classmethod
     def for_field(cls, field: Any | None) -> UploadOptions:
-        if field is None:
-            return cls(
-                field_id="",
-                variants=list(upload_settings.VARIANTS),
-                blur_radius=int(upload_settings.BLUR_RADIUS) if upload_settings.BLUR else 0,
-                max_bytes=int(upload_settings.MAX_UPLOAD_BYTES),
-                content_types=list(upload_settings.ALLOWED_CONTENT_TYPES),
-            )
+        """``field`` is an AsyncImageField, or None for an upload made for no field."""
+        variants = getattr(field, "variants", None)
+        blur = getattr(field, "blur", None)
+        max_bytes = getattr(field, "max_upload_bytes", None)
+        content_types = getattr(field, "allowed_content_types", None)
+        blur = upload_settings.BLUR if blur is None else blur
         return cls(
-            field_id=field.field_id,
-            variants=field.effective_variants(),
-            blur_radius=field.effective_blur_radius(),
-            max_bytes=field.effective_max_upload_bytes(),
-            content_types=field.effective_content_types(),
+            field_id=field.field_id if field is not None else "",
+            variants=list(upload_settings.VARIANTS if variants is None else variants),
+            blur_radius=int(upload_settings.BLUR_RADIUS) if blur else 0,
+            max_bytes=int(max_bytes or upload_settings.MAX_UPLOAD_BYTES),
+            content_types=list(
+                upload_settings.ALLOWED_CONTENT_TYPES if content_types is None else content_types
+            ),
         )
 
 

@@ -35,7 +35,7 @@ def index(request: HttpRequest) -> HttpResponse:
     photos = list(Photo.objects.filter(owner=request.user)[:50])
     prefetch_uploads(photos, "image")
     image_field = Photo._meta.get_field("image")
-    content_types = image_field.effective_content_types()
+    options = image_field.upload_options()
     return render(
         request,
         "photos/index.html",
@@ -44,10 +44,10 @@ def index(request: HttpRequest) -> HttpResponse:
             "uploader_config": {
                 "uploadsUrl": reverse("async_image_upload:upload-create"),
                 "photosUrl": reverse("photo-list"),
-                "field": image_field.field_id,
-                "maxBytes": image_field.effective_max_upload_bytes(),
-                "contentTypes": content_types,
+                "field": options.field_id,
+                "maxBytes": options.max_bytes,
+                "contentTypes": options.content_types,
             },
-            "accept": ",".join(content_types),
+            "accept": ",".join(options.content_types),
         },
     )
