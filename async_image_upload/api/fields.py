@@ -69,7 +69,7 @@ class AsyncImageSerializerField(serializers.ModelField):
         upload = value.upload
         if upload is None:
             return None
-        from async_image_upload.api.serializers import VariantSerializer
+        from async_image_upload.api.serializers import error_data, variant_data
 
         return {
             "id": str(value.id),
@@ -77,12 +77,8 @@ class AsyncImageSerializerField(serializers.ModelField):
             "width": upload.source_width,
             "height": upload.source_height,
             "placeholder": upload.placeholder or None,
-            "variants": [VariantSerializer(v).data for v in value.variants],
-            "error": (
-                {"code": upload.error_code, "message": upload.error_message}
-                if upload.status == Status.FAILED
-                else None
-            ),
+            "variants": [variant_data(v) for v in value.variants],
+            "error": error_data(upload),
         }
 
 

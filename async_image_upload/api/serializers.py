@@ -96,17 +96,32 @@ class VariantSerializer(serializers.Serializer):
     url = serializers.CharField()
 
     def to_representation(self, instance: Variant) -> dict[str, Any]:
-        return {
-            "name": instance.name,
-            "blurred": instance.blurred,
-            "width": instance.width,
-            "height": instance.height,
-            "display_width": instance.display_width,
-            "display_height": instance.display_height,
-            "bytes": instance.bytes,
-            "content_type": instance.content_type,
-            "url": instance.url,
-        }
+        return variant_data(instance)
+
+
+def variant_data(variant: Variant) -> dict[str, Any]:
+    """A variant as the API shows it (VariantSerializer's shape, without its overhead).
+
+    Status is polled, so rendering builds plain dicts rather than a serializer per variant.
+    """
+    return {
+        "name": variant.name,
+        "blurred": variant.blurred,
+        "width": variant.width,
+        "height": variant.height,
+        "display_width": variant.display_width,
+        "display_height": variant.display_height,
+        "bytes": variant.bytes,
+        "content_type": variant.content_type,
+        "url": variant.url,
+    }
+
+
+def error_data(upload: ImageUpload) -> dict[str, str] | None:
+    """The error a failed upload shows; None for every other status."""
+    if upload.status != Status.FAILED:
+        return None
+    return {"code": upload.error_code, "message": upload.error_message}
 
 
 class SourceSerializer(serializers.Serializer):
@@ -119,6 +134,9 @@ class SourceSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
+
+
+_DATETIME = serializers.DateTimeField()
 
 
 class UploadStatusSerializer(serializers.Serializer):
@@ -137,19 +155,16 @@ class UploadStatusSerializer(serializers.Serializer):
 
     def to_representation(self, instance: ImageUpload) -> dict[str, Any]:
         image = instance.as_image()
+        when = _DATETIME.to_representation
         return {
             "id": str(instance.pk),
             "status": instance.status,
             "field": instance.field_id,
             "filename": instance.original_filename,
             "content_type": instance.content_type,
-            "created_at": serializers.DateTimeField().to_representation(instance.created_at),
-            "expires_at": serializers.DateTimeField().to_representation(instance.expires_at),
-            "completed_at": (
-                serializers.DateTimeField().to_representation(instance.completed_at)
-                if instance.completed_at
-                else None
-            ),
+            "created_at": when(instance.created_at),
+            "expires_at": when(instance.expires_at),
+            "completed_at": when(instance.completed_at) if instance.completed_at else None,
             "source": (
                 {
                     "format": instance.source_format or None,
@@ -160,13 +175,9 @@ class UploadStatusSerializer(serializers.Serializer):
                 if instance.source_format or instance.source_bytes
                 else None
             ),
-            "variants": [VariantSerializer(v).data for v in image.variants],
+            "variants": [variant_data(v) for v in image.variants],
             "placeholder": instance.placeholder or None,
-            "error": (
-                {"code": instance.error_code, "message": instance.error_message}
-                if instance.status == Status.FAILED
-                else None
-            ),
+            "error": error_data(instance),
         }
 
 
