@@ -61,21 +61,30 @@ def s3_server() -> Iterator[str]:
                 os.environ[name] = value
 
 
-@pytest.fixture
-def upload_bucket(s3_server: str, settings: Any) -> S3Bucket:
-    """A fresh bucket on the test server, with the app's settings pointing at it."""
+def new_bucket(endpoint_url: str, settings: Any, *, prefix: str = "aiu-test") -> S3Bucket:
+    """Create a fresh bucket on ``endpoint_url`` and point the app's settings at it.
+
+    ``settings`` is pytest-django's fixture, so the change is undone after the test.
+    Works with any S3 emulator (moto's server, LocalStack).
+    """
     import boto3
     from botocore.config import Config
 
-    name = f"aiu-test-{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
         "s3",
-        endpoint_url=s3_server,
+        endpoint_url=endpoint_url,
         region_name="us-east-1",
-        config=Config(signature_version="s3v4"),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
     client.create_bucket(Bucket=name)
     current = dict(getattr(settings, "ASYNC_IMAGE_UPLOAD", {}) or {})
-    current.update(BUCKET=name, ENDPOINT_URL=s3_server, REGION="us-east-1")
+    current.update(BUCKET=name, ENDPOINT_URL=endpoint_url, REGION="us-east-1")
     settings.ASYNC_IMAGE_UPLOAD = current
-    return S3Bucket(name=name, endpoint_url=s3_server, client=client)
+    return S3Bucket(name=name, endpoint_url=endpoint_url, client=client)
+
+
+@pytest.fixture
+def upload_bucket(s3_server: str, settings: Any) -> S3Bucket:
+    """A fresh bucket on the test server, with the app's settings pointing at it."""
+    return new_bucket(s3_server, settings)

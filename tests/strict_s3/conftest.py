@@ -18,14 +18,13 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from async_image_upload.testing.pytest_plugin import S3Bucket
+from async_image_upload.testing.pytest_plugin import S3Bucket, new_bucket
 
 REPO = Path(__file__).resolve().parents[2]
 #: Where the install script puts LocalStack's own virtualenv (override with LOCALSTACK_PYTHON).
@@ -126,21 +125,4 @@ def localstack_url() -> Iterator[str]:
 @pytest.fixture
 def strict_bucket(localstack_url: str, settings: Any) -> S3Bucket:
     """A fresh bucket on LocalStack, with the app's settings pointing at it."""
-    import boto3
-    from botocore.config import Config
-
-    name = f"aiu-strict-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=localstack_url,
-        region_name="us-east-1",
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
-    client.create_bucket(Bucket=name)
-    settings.ASYNC_IMAGE_UPLOAD = {
-        **settings.ASYNC_IMAGE_UPLOAD,
-        "BUCKET": name,
-        "ENDPOINT_URL": localstack_url,
-        "REGION": "us-east-1",
-    }
-    return S3Bucket(name=name, endpoint_url=localstack_url, client=client)
+    return new_bucket(localstack_url, settings, prefix="aiu-strict")
