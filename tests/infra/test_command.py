@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import botocore.session
 import pytest
 from cfnlint.api import ManualArgs, lint
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATION_ID
+from tests.infra.deploy_command import run
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"
 )
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command("deploy_thumbnail_stack", *args, stdout=out, stderr=out)
-    return out.getvalue()
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ filter rule name capitalised, as S3 answers it.
 
 from __future__ import annotations
 
-import io
 import zipfile
 
 import botocore.client
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from async_image_upload.infra import existing_bucket
 from async_image_upload.infra.existing_bucket import (
@@ -23,6 +22,7 @@ from async_image_upload.infra.existing_bucket import (
     our_notification,
 )
 from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATION_ID
+from tests.infra.deploy_command import run
 
 from .conftest import make_config
 
@@ -30,12 +30,6 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"
 )
 OUR_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:async-image-upload-thumbnails"
-
-
-def run(*args: str) -> str:
-    out = io.StringIO()
-    call_command("deploy_thumbnail_stack", *args, stdout=out, stderr=out)
-    return out.getvalue()
 
 
 @pytest.fixture
