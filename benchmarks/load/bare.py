@@ -1,9 +1,10 @@
 """The yardstick: bare DRF views doing the same database write as the app's endpoints.
 
 Same authentication and permission as the app's presign view, same row
-inserted; the bare callback does the same single-row status update. Nothing
-else — no validation, no policy signing, no HMAC, no throttle — so the ratio
-app/bare is what the app's safety costs.
+inserted; the bare callback writes the same columns with the same values as
+the app's callback (one ``UPDATE … WHERE status = 'pending'``) straight from
+the unchecked JSON. Nothing else — no validation, no policy signing, no HMAC,
+no throttle, no signal — so the ratio app/bare is what the app's safety costs.
 """
 
 from __future__ import annotations
@@ -46,7 +47,20 @@ class BareCallback(APIView):
 
     def post(self, request: Request) -> Response:
         payload = json.loads(request.body)
+        source = payload["source"]
+        now = timezone.now()
         ImageUpload.objects.filter(pk=payload["upload_id"], status=Status.PENDING).update(
-            status=Status.READY, completed_at=timezone.now(), updated_at=timezone.now()
+            status=payload["status"],
+            source_etag=source["etag"],
+            source_bytes=source["bytes"],
+            source_format=source["format"],
+            source_width=source["width"],
+            source_height=source["height"],
+            variants=payload["variants"],
+            placeholder=payload.get("placeholder") or "",
+            error_code="",
+            error_message="",
+            completed_at=now,
+            updated_at=now,
         )
-        return Response({"id": payload["upload_id"], "status": Status.READY})
+        return Response({"id": payload["upload_id"], "status": payload["status"]})

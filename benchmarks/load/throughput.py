@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from async_image_upload.local.s3 import LOCAL_CREDENTIALS
+
 ROOT = Path(__file__).resolve().parents[2]
 #: (path, body, headers) for the n-th request.
 RequestFactory = Callable[[int], tuple[str, bytes, dict[str, str]]]
@@ -41,6 +43,8 @@ def start_gunicorn(port: int, workers: int, database_url: str) -> subprocess.Pop
     """gunicorn's sync workers, one per core: the textbook deployment."""
     env = {
         **os.environ,
+        # The endpoints only sign forms; these never reach AWS (nothing is uploaded).
+        **LOCAL_CREDENTIALS,
         "DJANGO_SETTINGS_MODULE": "benchmarks.load.settings",
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(ROOT),
@@ -63,6 +67,36 @@ def start_gunicorn(port: int, workers: int, database_url: str) -> subprocess.Pop
         time.sleep(0.2)
     stop(process)
     raise RuntimeError("gunicorn did not start listening within 30 s")
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its children (gunicorn's master and workers), from /proc."""
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return pids
+    return pids + [int(child) for child in children]
+
+
+def cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU time of ``pids`` so far; None where /proc is missing (not Linux).
+
+    Throughput on a shared 2-core box swings with whatever else runs, the
+    load-generating client included; CPU time spent by the server per request
+    does not, so the benchmark reports both.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            if not Path("/proc/self/stat").exists():
+                return None
+            continue  # the process ended; its time is gone either way
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
