@@ -7,10 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from async_image_upload._hot_sql import count_up_to, supports_update_returning, update_returning
 from async_image_upload.signals import upload_status_changed
 
 
@@ -64,6 +65,53 @@ class ImageUploadQuerySet(models.QuerySet["ImageUpload"]):
 
     def open_pending(self) -> ImageUploadQuerySet:
         return self.filter(status=Status.PENDING, expires_at__gt=timezone.now())
+
+    def open_pending_count(self, owner: Any, limit: int) -> int:
+        """``owner``'s unexpired pending uploads, counted up to ``limit``.
+
+        ``filter(owner=owner).open_pending().count()`` in one hand-built statement
+        (see ``_hot_sql``): every presign runs it for the pending cap, and the
+        ORM spent longer compiling the count than the database spent on it.
+        """
+        return count_up_to(
+            self.model,
+            alias=router.db_for_read(self.model),
+            where=[
+                ("owner", "=", owner.pk),
+                ("status", "=", Status.PENDING),
+                ("expires_at", ">", timezone.now()),
+            ],
+            limit=limit,
+        )
+
+    def transition_pending(self, upload_id: Any, to: str, **facts: Any) -> ImageUpload | None:
+        """Move a ``pending`` upload to ``to`` in one statement; None if it is not pending.
+
+        The callback's fast path: almost every result finds its upload pending,
+        and ``UPDATE … WHERE status = 'pending' RETURNING *`` both makes the move
+        and reads the row the signal carries, in one round trip instead of a
+        read and a write. None means "not applied here" — the row is missing, no
+        longer pending, or the database cannot return rows from an update — and
+        the caller falls back to :meth:`ImageUpload.transition`, which judges
+        every case. Sends ``upload_status_changed`` after commit, like it.
+        """
+        to = Status(to)
+        alias = router.db_for_write(self.model)
+        if to not in TRANSITIONS[Status.PENDING] or not supports_update_returning(alias):
+            return None
+        changes = ImageUpload.transition_changes(to, facts)
+        upload = update_returning(
+            self.model,
+            alias=alias,
+            where={"pk": upload_id, "status": Status.PENDING},
+            changes=changes,
+        )
+        if upload is None:
+            return None
+        transaction.on_commit(
+            lambda: upload._send_changed(Status.PENDING, upload.status), using=alias
+        )
+        return upload
 
 
 class ImageUpload(models.Model):
@@ -169,9 +217,7 @@ class ImageUpload(models.Model):
         Raises :class:`InvalidTransition` for a move the state machine forbids.
         """
         to = Status(to)
-        unknown = set(facts) - TRANSITION_FACTS
-        if unknown:
-            raise TypeError(f"Unknown upload facts: {', '.join(sorted(unknown))}")
+        changes = self.transition_changes(to, facts)
         current, fresh = self.status, False
         for _attempt in range(3):
             # Only the database may call a move a duplicate or refuse it.
@@ -183,10 +229,6 @@ class ImageUpload(models.Model):
                 return False
             if to not in TRANSITIONS[current]:
                 raise InvalidTransition(self.pk, current, to)
-            now = timezone.now()
-            changes: dict[str, Any] = {"status": to, "updated_at": now, **facts}
-            if to in FINAL_STATUSES:
-                changes["completed_at"] = now
             if type(self).objects.filter(pk=self.pk, status=current).update(**changes):
                 for name, value in changes.items():
                     setattr(self, name, value)
@@ -197,6 +239,18 @@ class ImageUpload(models.Model):
             current, fresh = self.status, True
         # Three lost races in a row: someone else keeps changing the row.
         raise InvalidTransition(self.pk, current, to)
+
+    @staticmethod
+    def transition_changes(to: Status, facts: dict[str, Any]) -> dict[str, Any]:
+        """The columns a move to ``to`` writes: the status, its timestamps and ``facts``."""
+        unknown = set(facts) - TRANSITION_FACTS
+        if unknown:
+            raise TypeError(f"Unknown upload facts: {', '.join(sorted(unknown))}")
+        now = timezone.now()
+        changes: dict[str, Any] = {"status": to, "updated_at": now, **facts}
+        if to in FINAL_STATUSES:
+            changes["completed_at"] = now
+        return changes
 
     def _send_changed(self, previous: str, status: str) -> None:
         upload_status_changed.send(

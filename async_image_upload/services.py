@@ -93,7 +93,21 @@ def apply_callback(payload: dict[str, Any]) -> tuple[ImageUpload, str]:
     Raises ``ImageUpload.DoesNotExist`` or ``InvalidTransition``; the view maps
     them to 404 and 409.
     """
+    facts = _callback_facts(payload)
+    upload = ImageUpload.objects.transition_pending(
+        payload["upload_id"], payload["status"], **facts
+    )
+    if upload is not None:
+        return upload, CallbackOutcome.APPLIED
+    # Not pending (a duplicate, a late result for an expired upload, a conflict),
+    # unknown, or a database without UPDATE … RETURNING: the general path judges it.
     upload = ImageUpload.objects.get(pk=payload["upload_id"])
+    changed = upload.transition(payload["status"], **facts)
+    return upload, CallbackOutcome.APPLIED if changed else CallbackOutcome.DUPLICATE
+
+
+def _callback_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a callback records on its upload besides the status."""
     source = payload.get("source") or {}
     facts: dict[str, Any] = {
         "source_etag": (source.get("etag") or "")[:128],
@@ -116,5 +130,4 @@ def apply_callback(payload: dict[str, Any]) -> tuple[ImageUpload, str]:
             error_code=error.get("code", ""),
             error_message=error.get("message", ""),
         )
-    changed = upload.transition(payload["status"], **facts)
-    return upload, CallbackOutcome.APPLIED if changed else CallbackOutcome.DUPLICATE
+    return facts

@@ -137,8 +137,8 @@ class UploadCreateView(_ConfiguredAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         if request.user and request.user.is_authenticated:
-            pending = ImageUpload.objects.filter(owner=request.user).open_pending().count()
-            if pending >= upload_settings.MAX_PENDING_PER_USER:
+            cap = int(upload_settings.MAX_PENDING_PER_USER)
+            if ImageUpload.objects.open_pending_count(request.user, limit=cap) >= cap:
                 raise TooManyPending()
         created = create_upload(
             owner=request.user,
