@@ -1,7 +1,8 @@
 """Everything Django says to S3: presigned POSTs and variant URLs.
 
-No bytes pass through here; boto3 only signs. Clients are cached because
-creating one costs tens of milliseconds, and dropped when settings change.
+No bytes pass through here; boto3 only signs. Clients (and the POST signer's
+URL and scope) are cached because creating one costs tens of milliseconds, and
+dropped when settings change.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import NoCredentialsError
 
+from async_image_upload._post_policy import PostPolicySigner
 from async_image_upload.conf import upload_settings
 
 _lock = threading.Lock()
@@ -30,15 +33,42 @@ class PresignedPost:
     expires_in: int
 
 
+def _new_client(session: boto3.session.Session, endpoint_url: str | None, region: str) -> Any:
+    return session.client(
+        "s3",
+        region_name=region,
+        endpoint_url=endpoint_url,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "auto"}),
+    )
+
+
 @lru_cache(maxsize=4)
 def _client(endpoint_url: str | None, region: str) -> Any:
     with _lock:
-        return boto3.session.Session().client(
-            "s3",
-            region_name=region,
-            endpoint_url=endpoint_url,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "auto"}),
-        )
+        return _new_client(boto3.session.Session(), endpoint_url, region)
+
+
+@lru_cache(maxsize=8)
+def _post_signer(endpoint_url: str | None, region: str, bucket: str) -> PostPolicySigner:
+    """botocore's URL and signing scope for ``bucket``, learnt once from one real signature."""
+    with _lock:
+        session = boto3.session.Session()
+        credentials = session.get_credentials()
+        if credentials is None:
+            raise NoCredentialsError()
+        client = _new_client(session, endpoint_url, region)
+        probe = client.generate_presigned_post(Bucket=bucket, Key="probe")
+    # Credential scope: access-key/date/region/service/aws4_request.
+    _access_key, _date, signing_region, service, _terminator = probe["fields"][
+        "x-amz-credential"
+    ].rsplit("/", 4)
+    return PostPolicySigner(
+        credentials=credentials,
+        bucket=bucket,
+        url=probe["url"],
+        region=signing_region,
+        service=service,
+    )
 
 
 def signing_client() -> Any:
@@ -54,6 +84,7 @@ def api_client() -> Any:
 
 def reset_clients() -> None:
     _client.cache_clear()
+    _post_signer.cache_clear()
 
 
 def presigned_post(
@@ -77,14 +108,10 @@ def presigned_post(
         ["content-length-range", 1, int(max_bytes)],
         *({name: value} for name, value in fields.items()),
     ]
-    response = signing_client().generate_presigned_post(
-        Bucket=upload_settings.BUCKET,
-        Key=key,
-        Fields=fields,
-        Conditions=conditions,
-        ExpiresIn=expiry,
-    )
-    return PresignedPost(url=response["url"], fields=response["fields"], key=key, expires_in=expiry)
+    endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
+    signer = _post_signer(endpoint, upload_settings.REGION, upload_settings.BUCKET)
+    signed = signer.sign(key=key, fields=fields, conditions=conditions, expires_in=expiry)
+    return PresignedPost(url=signer.url, fields=signed, key=key, expires_in=expiry)
 
 
 def object_url(key: str) -> str:
