@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +21,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def run_stack(tmp_path: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+def ignore_sigint() -> None:
+    """What a non-interactive shell does to the background jobs it starts (CI, scripts)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_stack(
+    tmp_path: Path, *args: str, timeout: int = 120, sigint_ignored: bool = False
+) -> subprocess.CompletedProcess:
     env = {**os.environ, "EXAMPLE_DB": str(tmp_path / "db.sqlite3"), "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
@@ -31,6 +39,7 @@ def run_stack(tmp_path: Path, *args: str, timeout: int = 120) -> subprocess.Comp
         text=True,
         timeout=timeout,
         check=False,
+        preexec_fn=ignore_sigint if sigint_ignored else None,
     )
 
 
@@ -46,6 +55,25 @@ def test_smoke_upload_goes_in_and_thumbnails_come_out(tmp_path) -> None:
     for variant in ("50x50", "100x100", "400x400", "original"):
         assert f"    {variant} " in output
         assert f"    {variant} blurred" in output
+    assert "Local stack stopped." in output
+
+
+def test_exit_after_smoke_works_where_sigint_is_ignored(tmp_path) -> None:
+    """A background job of a script or CI has SIGINT ignored; the stack must still stop.
+
+    It used to stop itself with _thread.interrupt_main(), a simulated SIGINT that
+    does nothing there, and kept serving until killed.
+    """
+    done = run_stack(
+        tmp_path,
+        *("--port", str(free_port()), "--s3-port", str(free_port())),
+        *("--smoke", "--exit-after-smoke"),
+        timeout=90,
+        sigint_ignored=True,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert ": ready (" in output
     assert "Local stack stopped." in output
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import _thread
+import os
 import signal
 import tempfile
 import threading
@@ -99,6 +99,9 @@ class Command(BaseCommand):
         api_url = origin + reverse("async_image_upload:upload-create").removesuffix("uploads/")
         self.banner(origin, local.endpoint_url, bucket, options["demo_user"], token, api_url)
 
+        # SIGTERM (a service manager, or a shell that started us in the background,
+        # where SIGINT is ignored) stops as cleanly as Ctrl-C; the smoke run uses it too.
+        signal.signal(signal.SIGTERM, _interrupt)
         smoke_result: dict[str, Any] = {}
         if options["smoke"]:
             threading.Thread(
@@ -114,9 +117,6 @@ class Command(BaseCommand):
                     options["exit_after_smoke"],
                 ),
             ).start()
-        # SIGTERM (a service manager, or a shell that started us in the background,
-        # where SIGINT is ignored) stops as cleanly as Ctrl-C.
-        signal.signal(signal.SIGTERM, _interrupt)
         try:
             call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=True)
         except KeyboardInterrupt:
@@ -221,4 +221,7 @@ class Command(BaseCommand):
             result_out["error"] = repr(exc)
         finally:
             if exit_after:
-                _thread.interrupt_main()
+                # SIGTERM, not _thread.interrupt_main(): that simulates SIGINT, which
+                # does nothing where SIGINT is ignored (a script's background job, CI),
+                # and the stack would keep serving forever.
+                os.kill(os.getpid(), signal.SIGTERM)
