@@ -24,6 +24,21 @@ from django.db import connections
 from django.db.models import Model
 
 
+def _where(
+    model: type[Model], connection: Any, where: list[tuple[str, str, Any]]
+) -> tuple[str, list[Any]]:
+    """``(field, operator, value)`` triples as an ``AND``-ed SQL condition and its bound values."""
+    opts = model._meta
+    conditions, params = [], []
+    for name, operator, value in where:
+        if operator not in ("=", ">"):
+            raise ValueError(f"Unsupported operator {operator!r}")
+        field = opts.pk if name == "pk" else opts.get_field(name)
+        conditions.append(f"{connection.ops.quote_name(field.column)} {operator} %s")
+        params.append(field.get_db_prep_value(value, connection, prepared=False))
+    return " AND ".join(conditions), params
+
+
 def supports_update_returning(alias: str) -> bool:
     vendor = connections[alias].vendor
     if vendor == "postgresql":
@@ -42,21 +57,20 @@ def update_returning(
     connection = connections[alias]
     opts = model._meta
     quote = connection.ops.quote_name
-    assignments, conditions, params = [], [], []
+    assignments, params = [], []
     for name, value in changes.items():
         field = opts.get_field(name)
         assignments.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
-    for name, value in where.items():
-        field = opts.pk if name == "pk" else opts.get_field(name)
-        conditions.append(f"{quote(field.column)} = %s")
-        params.append(field.get_db_prep_value(value, connection, prepared=False))
+    conditions, condition_params = _where(
+        model, connection, [(n, "=", v) for n, v in where.items()]
+    )
     columns = ", ".join(quote(field.column) for field in opts.concrete_fields)
     statement = (
         f"UPDATE {quote(opts.db_table)} SET {', '.join(assignments)}"  # noqa: S608 - names quoted, values bound
-        f" WHERE {' AND '.join(conditions)} RETURNING {columns}"
+        f" WHERE {conditions} RETURNING {columns}"
     )
-    rows = list(model._default_manager.db_manager(alias).raw(statement, params))
+    rows = list(model._default_manager.db_manager(alias).raw(statement, params + condition_params))
     return rows[0] if rows else None
 
 
@@ -69,19 +83,12 @@ def count_up_to(
     of rows as for one with none. Operators: ``=`` and ``>``.
     """
     connection = connections[alias]
-    opts = model._meta
-    quote = connection.ops.quote_name
-    conditions, params = [], []
-    for name, operator, value in where:
-        if operator not in ("=", ">"):
-            raise ValueError(f"Unsupported operator {operator!r}")
-        field = opts.get_field(name)
-        conditions.append(f"{quote(field.column)} {operator} %s")
-        params.append(field.get_db_prep_value(value, connection, prepared=False))
+    conditions, params = _where(model, connection, where)
     limit_sql = connection.ops.limit_offset_sql(0, int(limit))
+    table = connection.ops.quote_name(model._meta.db_table)
     statement = (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {quote(opts.db_table)}"  # noqa: S608 - names quoted, values bound
-        f" WHERE {' AND '.join(conditions)} {limit_sql}) capped"
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {table}"  # noqa: S608 - names quoted, values bound
+        f" WHERE {conditions} {limit_sql}) capped"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

@@ -64,24 +64,12 @@ def setup_django(database_url: str) -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def make_tokens(count: int, prefix: str) -> list[str]:
-    from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
-
-    user_model = get_user_model()
-    tokens = []
-    for index in range(count):
-        user, _ = user_model.objects.get_or_create(username=f"{prefix}{index}")
-        tokens.append(Token.objects.get_or_create(user=user)[0].key)
-    return tokens
-
-
 #: Users the throughput clients take turns as: enough that none reaches the default
 #: pending cap (20) or upload rate (120/minute) in a run, as in a real deployment.
 THROUGHPUT_USERS = 500
 
 
-def make_many_tokens(count: int, prefix: str) -> list[str]:
+def make_tokens(count: int, prefix: str) -> list[str]:
     """``count`` users with API tokens, created in bulk (one by one takes longer than the run)."""
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
@@ -121,15 +109,18 @@ def forget_benchmark_rows() -> None:
 
     One SQL statement: the ORM's delete() would load every row to send signals.
     """
+    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from async_image_upload.models import ImageUpload
 
-    table = connection.ops.quote_name(ImageUpload._meta.db_table)
+    quote = connection.ops.quote_name
+    uploads = quote(ImageUpload._meta.db_table)
+    users = quote(get_user_model()._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {table} WHERE field_id = %s OR owner_id IN "  # noqa: S608 - fixed names
-            "(SELECT id FROM auth_user WHERE username LIKE %s)",
+            f"DELETE FROM {uploads} WHERE field_id = %s OR owner_id IN "  # noqa: S608 - quoted names
+            f"(SELECT id FROM {users} WHERE username LIKE %s)",
             [BENCHMARK_FIELD_ID, "rps%"],
         )
 
@@ -235,7 +226,7 @@ def run_throughput(database_url: str, seconds: float, rounds: int) -> dict[str, 
     from benchmarks.load.throughput import cpu_seconds, hammer, process_tree, start_gunicorn, stop
     from tests.reliability.faults import free_port
 
-    tokens = make_many_tokens(THROUGHPUT_USERS, "rps")
+    tokens = make_tokens(THROUGHPUT_USERS, "rps")
     next_user = itertools.count()
     presign_body = json.dumps(
         {"field": "", "filename": "p.jpg", "content_type": "image/jpeg", "size": 2_000_000}
