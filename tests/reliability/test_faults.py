@@ -112,6 +112,10 @@ def test_duplicated_out_of_order_events_make_one_transition(alice_client, stack,
     rng.shuffle(copies)
     for body in copies:
         sqs.send_message(QueueUrl=stack.local.queue_url, MessageBody=body)
+    # Nothing fails here, so no copy may come back through a visibility timeout:
+    # the fixture's one-second timeout let a slow worker's tenth message in a batch
+    # reappear and be counted twice. The duplicates are the ones sent above.
+    sqs.set_queue_attributes(QueueUrl=stack.local.queue_url, Attributes={"VisibilityTimeout": "60"})
 
     stack.start_workers(2)
     wait_for(lambda: stack.queued() == 0, 60, "every copy to be handled")
