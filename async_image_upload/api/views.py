@@ -134,8 +134,7 @@ class UploadCreateView(_ConfiguredAPIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        # PresignRequestSerializer's rules without DRF's per-call machinery (api/presign.py).
-        data = parse_presign_request(request.data)
+        data = self.validated_request(request)
         if request.user and request.user.is_authenticated:
             cap = int(upload_settings.MAX_PENDING_PER_USER)
             if ImageUpload.objects.open_pending_count(request.user, limit=cap) >= cap:
@@ -159,6 +158,22 @@ class UploadCreateView(_ConfiguredAPIView):
         # Already the documented shape (PresignResponseSerializer); rendering it through
         # the serializer again would cost more than the database insert.
         return Response(body, status=http.HTTP_201_CREATED)
+
+    def validated_request(self, request: Request) -> dict[str, Any]:
+        """The request's validated data, through the fastest path that keeps its rules.
+
+        With the app's own serializer, its rules run as plain Python
+        (api/presign.py): DRF's per-call machinery costs more than the insert. A
+        subclass that names its own ``serializer_class`` (a subclass of
+        ``PresignRequestSerializer`` adding rules of the project's) gets it run
+        in full, as DRF's generic views would.
+        """
+        serializer_class = self.get_serializer_class()
+        if serializer_class is s.PresignRequestSerializer:
+            return parse_presign_request(request.data)
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
 
 class UploadDetailView(_ConfiguredAPIView):

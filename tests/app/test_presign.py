@@ -16,8 +16,12 @@ import pytest
 import requests
 from django.utils import timezone
 from PIL import Image
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory, force_authenticate
 
 from async_image_upload import ImageUpload
+from async_image_upload.api.serializers import PresignRequestSerializer
+from async_image_upload.api.views import UploadCreateView
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +186,41 @@ def test_throttled(alice_client, upload_bucket, settings) -> None:
 def test_content_type_is_normalised(alice_client, upload_bucket) -> None:
     data = presign(alice_client, content_type="IMAGE/JPEG").json()
     assert data["fields"]["Content-Type"] == "image/jpeg"
+
+
+class NoMondayFiles(PresignRequestSerializer):
+    """A project's own rule on top of the app's, as docs/api.md shows."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs["filename"].startswith("monday") and self.context["request"].user.is_authenticated:
+            raise serializers.ValidationError("Not on Mondays.")
+        return attrs
+
+
+class ProjectUploadCreateView(UploadCreateView):
+    serializer_class = NoMondayFiles
+
+
+def test_subclass_serializer_rules_run_after_the_apps(user, upload_bucket) -> None:
+    view = ProjectUploadCreateView.as_view()
+    factory = APIRequestFactory()
+
+    def post(**overrides):
+        body = {"filename": "IMG_1.jpg", "content_type": "image/jpeg", "size": 50_000}
+        request = factory.post(URL, {**body, **overrides}, format="json")
+        force_authenticate(request, user=user)
+        return view(request)
+
+    refused = post(filename="monday.jpg")
+    assert refused.status_code == 400
+    assert refused.data == {"non_field_errors": ["Not on Mondays."]}
+    # The app's own rules still run, with their messages.
+    too_big = post(size=10**12)
+    assert too_big.status_code == 400 and "size" in too_big.data
+    assert not ImageUpload.objects.exists()
+
+    accepted = post()
+    assert accepted.status_code == 201, accepted.data
+    upload = ImageUpload.objects.get(pk=accepted.data["id"])
+    assert (upload.original_filename, upload.owner) == ("IMG_1.jpg", user)
