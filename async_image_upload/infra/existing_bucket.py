@@ -61,6 +61,9 @@ class BucketPlan:
     warnings: list[str] = field(default_factory=list)
     #: ``Enabled``/``Suspended`` for a versioned bucket, ``""`` for one never versioned.
     versioning: str = ""
+    #: The bucket's ``TransitionDefaultMinimumObjectSize`` as read ("" without a lifecycle):
+    #: written back with the rules, since a PUT without it resets it to S3's default.
+    lifecycle_minimum_size: str = ""
 
     @property
     def notification_changes(self) -> bool:
@@ -460,12 +463,7 @@ def plan(s3: Any, config: StackConfig, function_arn: str) -> BucketPlan:
     check_region(s3, bucket, config.region)
     notification = s3.get_bucket_notification_configuration(Bucket=bucket)
     notification.pop("ResponseMetadata", None)
-    try:
-        lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    except ClientError as exc:
-        if _error_code(exc) != "NoSuchLifecycleConfiguration":
-            raise
-        lifecycle = []
+    lifecycle, minimum_size = read_lifecycle(s3, bucket)
     return BucketPlan(
         bucket=bucket,
         notification_before=notification,
@@ -481,6 +479,35 @@ def plan(s3: Any, config: StackConfig, function_arn: str) -> BucketPlan:
             *filter(None, [kms_warning(s3, bucket, function_arn)]),
         ],
         versioning=bucket_versioning(s3, bucket),
+        lifecycle_minimum_size=minimum_size,
+    )
+
+
+def read_lifecycle(s3: Any, bucket: str) -> tuple[list[dict[str, Any]], str]:
+    """The bucket's lifecycle rules and its ``TransitionDefaultMinimumObjectSize``.
+
+    Both come back empty for a bucket without a lifecycle configuration.
+    """
+    try:
+        response = s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    except ClientError as exc:
+        if _error_code(exc) != "NoSuchLifecycleConfiguration":
+            raise
+        return [], ""
+    return response["Rules"], response.get("TransitionDefaultMinimumObjectSize", "")
+
+
+def write_lifecycle(s3: Any, bucket: str, rules: list[dict[str, Any]], minimum_size: str) -> None:
+    """PUT the rules, keeping the bucket's minimum transition size as its owner set it.
+
+    S3 treats a PUT without ``TransitionDefaultMinimumObjectSize`` as asking for
+    its default (``all_storage_classes_128K``), so a bucket set to
+    ``varies_by_storage_class`` would silently stop moving its small objects to
+    Glacier just because we added a rule for our temp prefix.
+    """
+    extra = {"TransitionDefaultMinimumObjectSize": minimum_size} if minimum_size else {}
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": rules}, **extra
     )
 
 
@@ -491,9 +518,11 @@ def apply(s3: Any, bucket_plan: BucketPlan) -> None:
             Bucket=bucket_plan.bucket, NotificationConfiguration=bucket_plan.notification_after
         )
     if bucket_plan.lifecycle_changes:
-        s3.put_bucket_lifecycle_configuration(
-            Bucket=bucket_plan.bucket,
-            LifecycleConfiguration={"Rules": bucket_plan.lifecycle_after},
+        write_lifecycle(
+            s3,
+            bucket_plan.bucket,
+            bucket_plan.lifecycle_after,
+            bucket_plan.lifecycle_minimum_size,
         )
 
 
@@ -522,17 +551,10 @@ def remove_notifications(s3: Any, bucket: str, function_arn: str | None = None) 
 def remove(s3: Any, bucket: str, function_arn: str | None = None) -> None:
     """Take our notification and lifecycle rules off the bucket (teardown)."""
     remove_notifications(s3, bucket, function_arn)
-    try:
-        rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
-    except ClientError as exc:
-        if _error_code(exc) != "NoSuchLifecycleConfiguration":
-            raise
-        return
+    rules, minimum_size = read_lifecycle(s3, bucket)
     kept = [r for r in rules if r.get("ID") not in OUR_LIFECYCLE_RULE_IDS]
     if kept != rules:
         if kept:
-            s3.put_bucket_lifecycle_configuration(
-                Bucket=bucket, LifecycleConfiguration={"Rules": kept}
-            )
+            write_lifecycle(s3, bucket, kept, minimum_size)
         else:
             s3.delete_bucket_lifecycle(Bucket=bucket)

@@ -267,3 +267,33 @@ def test_output_into_a_missing_directory_is_a_command_error(tmp_path, monkeypatc
     monkeypatch.setattr("botocore.session.Session.create_client", refuse)
     with pytest.raises(CommandError, match="its directory does not exist"):
         run("--dry-run", "--output", str(tmp_path / "missing" / "template.yaml"))
+
+
+def test_the_buckets_minimum_transition_size_is_written_back(clients, legacy_bucket, monkeypatch):
+    """A bucket set to ``varies_by_storage_class`` keeps it through deploy and teardown.
+
+    moto stores no TransitionDefaultMinimumObjectSize (it always answers S3's
+    default), so its lifecycle reads are given the owner's setting here, as S3
+    would answer them, and the writes (still sent to moto over HTTP) are recorded.
+    tests/strict_s3/test_existing_bucket_lifecycle.py runs the same round trip on
+    LocalStack, which stores the setting.
+    """
+    written: list[str | None] = []
+    real = botocore.client.BaseClient._make_api_call
+
+    def owner_setting(self, operation_name, api_params):
+        if operation_name == "PutBucketLifecycleConfiguration":
+            written.append(api_params.get("TransitionDefaultMinimumObjectSize"))
+        response = real(self, operation_name, api_params)
+        if operation_name == "GetBucketLifecycleConfiguration":
+            response["TransitionDefaultMinimumObjectSize"] = "varies_by_storage_class"
+        return response
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", owner_setting)
+    s3 = clients("s3")
+    config = make_config(bucket_name="legacy-photos", bucket_mode="existing", cors_origins=())
+    bucket_plan = existing_bucket.plan(s3, config, OUR_FUNCTION)
+    assert bucket_plan.lifecycle_minimum_size == "varies_by_storage_class"
+    existing_bucket.apply(s3, bucket_plan)
+    existing_bucket.remove(s3, "legacy-photos", OUR_FUNCTION)  # "old-logs" stays: a PUT
+    assert written == ["varies_by_storage_class", "varies_by_storage_class"]
