@@ -16,8 +16,10 @@ try:  # Django 5.2+: Media can declare <script type="module"> itself.
 except ImportError:  # Django 4.2: the widget's template writes the tag instead.
     _Script = None
 
-#: The module that turns the widget into an uploader; it imports uploader.js.
+#: The module that turns the widget into an uploader.
 WIDGET_MODULE = "async_image_upload/widget.js"
+#: The client widget.js imports, by the URL the static storage gives it (see uploader_context).
+UPLOADER_MODULE = "async_image_upload/uploader.js"
 WIDGET_CSS = "async_image_upload/widget.css"
 
 
@@ -84,6 +86,9 @@ class AsyncImageWidget(forms.TextInput):
             "endpoint": endpoint,
             "field": attrs.pop("data-field", None) or self.field_id,
             "variant": self.preview_variant,
+            # widget.js imports the client from here, not "./uploader.js": the static
+            # storage's URL is the hashed one under ManifestStaticFilesStorage.
+            "uploader_url": static(UPLOADER_MODULE),
             # Django 4.2 has no Script media objects; the template then loads the
             # module itself (browsers run a module URL once, however often it appears).
             "module_url": static(WIDGET_MODULE) if _Script is None else None,

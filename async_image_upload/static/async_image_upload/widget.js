@@ -5,11 +5,20 @@
  * The widget's text input keeps the upload id, so the form posts exactly what
  * it would without JavaScript; this only adds a file picker that fills it in.
  */
-import { upload } from "./uploader.js";
-
 const ENHANCED = "asyncImageWidgetReady";
 
-function enhance(root) {
+/**
+ * The client module, by the URL Django's static storage gave it (data-uploader).
+ * A relative `import "./uploader.js"` is not rewritten by ManifestStaticFilesStorage:
+ * it would load an unhashed copy that browsers may keep stale across releases, and
+ * that is missing where only hashed files are served (WhiteNoise's
+ * WHITENOISE_KEEP_ONLY_HASHED_FILES).
+ */
+function loadUploader(root) {
+  return import(root.dataset.uploader || new URL("./uploader.js", import.meta.url).href);
+}
+
+async function enhance(root) {
   // Admin inlines keep an unused template row (".empty-form"); it is cloned
   // later and enhanced then, through the "formset:added" event below.
   if (root.dataset[ENHANCED] || root.closest(".empty-form")) return;
@@ -17,6 +26,14 @@ function enhance(root) {
   const idInput = root.querySelector("input:not([type=file])");
   if (!panel || !idInput || !root.dataset.endpoint) return;
   root.dataset[ENHANCED] = "1";
+  let upload;
+  try {
+    ({ upload } = await loadUploader(root));
+  } catch (error) {
+    // The text input still takes a pasted id; without the client there is no picker.
+    console.error("async_image_upload: could not load the uploader", error);
+    return;
+  }
 
   const fileInput = panel.querySelector(".async-image-widget__file");
   const bar = panel.querySelector(".async-image-widget__progress");
