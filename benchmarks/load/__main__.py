@@ -100,6 +100,18 @@ def database_backends() -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
+def cache_servers() -> list[int]:
+    """The Redis server's processes when the cache is Redis (its CPU serves the throttles)."""
+    if not os.environ.get("BENCHMARK_CACHE_URL"):
+        return []
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        with contextlib.suppress(OSError):
+            if comm.read_text().strip() == "redis-server":
+                pids.append(int(comm.parent.name))
+    return pids
+
+
 #: Marks the rows the throughput phase makes for its callbacks, so it can remove them.
 BENCHMARK_FIELD_ID = "benchmarks.load"
 
@@ -298,7 +310,7 @@ def run_throughput(database_url: str, seconds: float, rounds: int) -> dict[str, 
                 runs = [runs[1], runs[0], runs[3], runs[2]]
             for name, factory, expect in runs:
                 finish_pending()
-                server = process_tree(process.pid) + database_backends()
+                server = process_tree(process.pid) + database_backends() + cache_servers()
                 cpu_before = cpu_seconds(server)
                 result = hammer(
                     port, factory, duration_s=seconds, max_requests=budget, threads=8,
@@ -485,6 +497,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     )
+    parser.add_argument(
+        "--cache-url",
+        default="",
+        help="Django's cache (so the throttles' counters) in Redis, e.g. redis://127.0.0.1:6379/1; "
+        "default: each process's own memory",
+    )
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     parser.add_argument(
         "--throughput-only",
@@ -494,9 +512,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.database_url.startswith("postgres"):
         parser.error("the load benchmark runs on PostgreSQL (pass --database-url postgres://…)")
+    if args.cache_url:
+        # Read by settings.py, in this process and in gunicorn's.
+        os.environ["BENCHMARK_CACHE_URL"] = args.cache_url
     setup_django(args.database_url)
     if args.throughput_only:
-        print(json.dumps(run_throughput(args.database_url, args.seconds, args.rounds), indent=2))
+        rps = run_throughput(args.database_url, args.seconds, args.rounds)
+        print(json.dumps({**rps, "cache": args.cache_url or "each process's memory"}, indent=2))
         return 0
     flow = run_flow(args.uploads, args.clients, args.lambda_workers)
     print(json.dumps(flow, indent=2))

@@ -24,3 +24,13 @@ DATABASES = {
     )
 }
 ROOT_URLCONF = "benchmarks.load.urls"
+# The throttles' counters. The test settings keep them in each gunicorn worker's
+# memory; `--cache-url redis://…` puts them where a production deployment keeps
+# them, one network round trip away and shared by the workers.
+if os.environ.get("BENCHMARK_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["BENCHMARK_CACHE_URL"],
+        }
+    }
