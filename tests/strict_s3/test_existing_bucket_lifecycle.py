@@ -8,8 +8,6 @@ owner's setting back with the rules.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from async_image_upload.infra import existing_bucket
@@ -46,11 +44,11 @@ def test_deploy_and_teardown_keep_the_owners_minimum_transition_size(
         cors_origins=(),
     )
     bucket_plan = existing_bucket.plan(s3, config, FUNCTION)
-    # Only the lifecycle is written here: LocalStack's S3 would look for the
-    # Lambda behind the notification, and no Lambda runs in this tier.
-    existing_bucket.apply(
-        s3, replace(bucket_plan, notification_after=bucket_plan.notification_before)
-    )
+    existing_bucket.apply(s3, bucket_plan)
+    (trigger,) = s3.get_bucket_notification_configuration(Bucket=bucket)[
+        "LambdaFunctionConfigurations"
+    ]
+    assert trigger["LambdaFunctionArn"] == FUNCTION
 
     after_deploy = s3.get_bucket_lifecycle_configuration(Bucket=bucket)
     assert {r["ID"] for r in after_deploy["Rules"]} == {OWNERS_RULE["ID"], *OUR_LIFECYCLE_RULE_IDS}
