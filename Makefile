@@ -11,7 +11,7 @@ CHECKOV := .venv-checkov/bin/checkov
 # LocalStack (the strict S3 emulator tier) also lives in a venv of its own.
 LOCALSTACK := .venv-localstack/bin/python
 
-.PHONY: demo test lint install-test install-demo browser
+.PHONY: demo test lint install-test install-demo browser mariadb-client
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,19 @@ $(BIN)/python:
 install-demo: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[local]"
 
-install-test: $(BIN)/python browser $(CHECKOV) $(LOCALSTACK)
-	$(BIN)/pip install --quiet -e ".[test,docs,tuning]" $(if $(DJANGO),"$(DJANGO)")
+# DATABASE_URL=mysql://… (the MariaDB tier) adds the `mysql` extra: mysqlclient,
+# built against Debian's MariaDB client headers.
+comma := ,
+MYSQL := $(if $(filter mysql%,$(DATABASE_URL)),mysql)
+
+install-test: $(BIN)/python browser $(CHECKOV) $(LOCALSTACK) $(if $(MYSQL),mariadb-client)
+	$(BIN)/pip install --quiet -e ".[test,docs,tuning$(if $(MYSQL),$(comma)mysql)]" $(if $(DJANGO),"$(DJANGO)")
+
+# mysqlclient compiles against libmariadb; root installs the headers when missing.
+mariadb-client:
+	@if ! pkg-config --exists libmariadb 2>/dev/null && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmariadb-dev >/dev/null; \
+	fi
 
 $(CHECKOV):
 	$(PYTHON) -m venv .venv-checkov
