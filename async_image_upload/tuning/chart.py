@@ -27,7 +27,7 @@ def write_chart(report: Report, path: Path) -> None:
         from matplotlib.patches import Patch
     except ImportError:
         raise ChartUnavailable(
-            "--chart needs matplotlib: pip install 'django-async-image-upload[tuning]'"
+            "--chart needs matplotlib: pip install 'django-async-images[tuning]'"
         ) from None
 
     architectures = sorted({row.architecture for row in report.rows})

@@ -140,7 +140,7 @@ class Command(BaseCommand):
             import matplotlib  # noqa: F401
         except ImportError:
             raise CommandError(
-                "--chart needs matplotlib: pip install 'django-async-image-upload[tuning]'"
+                "--chart needs matplotlib: pip install 'django-async-images[tuning]'"
             ) from None
 
     def _measure(self, photos: list[Path], spec: dict[str, Any], repeats: int):
