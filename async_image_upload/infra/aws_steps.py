@@ -27,6 +27,8 @@ from botocore.exceptions import (
 from django.core.management.base import BaseCommand, CommandError
 
 from async_image_upload.infra import artifacts, existing_bucket
+from async_image_upload.infra.bucket_inspect import WrongRegion
+from async_image_upload.infra.bucket_merge import BucketConflict
 from async_image_upload.infra.config import StackConfig
 from async_image_upload.infra.deploy import (
     DeployError,
@@ -59,12 +61,7 @@ def readable_errors() -> Iterator[None]:
         raise CommandError(
             "No AWS region: pass --region or set ASYNC_IMAGE_UPLOAD['REGION']."
         ) from None
-    except (
-        DeployError,
-        PackagingError,
-        existing_bucket.BucketConflict,
-        existing_bucket.WrongRegion,
-    ) as exc:
+    except (DeployError, PackagingError, BucketConflict, WrongRegion) as exc:
         raise CommandError(str(exc)) from None
     except ClientError as exc:
         error = exc.response.get("Error", {})
@@ -242,7 +239,9 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
     out(settings_snippet(config, result.outputs))
 
 
-def _existing_bucket_plan(clients: Clients, config: StackConfig, out: Any) -> Any:
+def _existing_bucket_plan(
+    clients: Clients, config: StackConfig, out: Any
+) -> existing_bucket.BucketPlan:
     """What the deployed function needs changed on the user's bucket, printed."""
     function = clients.client("lambda").get_function(FunctionName=config.function_name)
     bucket_plan = existing_bucket.plan(clients.s3, config, function["Configuration"]["FunctionArn"])
