@@ -139,13 +139,18 @@ def _callback_secret() -> str:
     return secrets[0]
 
 
+def _stack_parameters(stack: dict[str, Any] | None) -> dict[str, str]:
+    """A described stack's parameter values by key; empty when there is no stack."""
+    return {
+        parameter["ParameterKey"]: parameter.get("ParameterValue", "")
+        for parameter in (stack or {}).get("Parameters", [])
+    }
+
+
 def _check_bucket(clients: Clients, config: StackConfig, stack: dict[str, Any] | None) -> None:
     state = artifacts.bucket_state(clients.s3, config.bucket_name)
     if config.is_new_bucket:
-        owned_by_stack = stack is not None and any(
-            p["ParameterKey"] == "BucketName" and p.get("ParameterValue") == config.bucket_name
-            for p in stack.get("Parameters", [])
-        )
+        owned_by_stack = _stack_parameters(stack).get("BucketName") == config.bucket_name
         if state == "taken":
             raise CommandError(
                 f"The bucket name {config.bucket_name!r} is taken by another AWS account "
@@ -253,7 +258,7 @@ def _existing_bucket_plan(
 def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, out) -> None:
     if stack is None:
         raise CommandError(f"Stack {config.stack_name} does not exist in {config.region}.")
-    deployed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack["Parameters"]}
+    deployed = _stack_parameters(stack)
     body = clients.cloudformation.get_template(StackName=config.stack_name)["TemplateBody"]
     metadata = (json.loads(body) if isinstance(body, str) else body).get("Metadata", {})
     expected = stack_parameters(config, code_bucket="", code_key="", callback_secret="")
@@ -291,17 +296,7 @@ def _teardown(clients: Clients, config: StackConfig, out) -> None:
         # pointing at the function the delete removes (and blocking a later
         # --existing-bucket deploy of the same bucket). Take it off first.
         stack = describe_stack(clients.cloudformation, config.stack_name)
-        bucket = (
-            next(
-                (
-                    p.get("ParameterValue")
-                    for p in (stack or {}).get("Parameters", [])
-                    if p["ParameterKey"] == "BucketName"
-                ),
-                None,
-            )
-            or config.bucket_name
-        )
+        bucket = _stack_parameters(stack).get("BucketName") or config.bucket_name
         try:
             removed = existing_bucket.remove_notifications(clients.s3, bucket, function_arn)
         except ClientError as exc:
