@@ -164,14 +164,21 @@ class UploadSettings:
 upload_settings = UploadSettings()
 
 
-def _reload_on_change(*, setting: str, **kwargs: Any) -> None:
-    if setting in {SETTINGS_NAME, "SECRET_KEY", "SECRET_KEY_FALLBACKS", "DEBUG"} or (
-        setting in STORAGES_FALLBACKS.values()
-    ):
-        upload_settings.reload()
-        from async_image_upload import s3
+def affects_upload_settings(setting: str) -> bool:
+    """Does a change to the Django setting ``setting`` change what :data:`upload_settings` reads?
 
-        s3.reset_clients()
+    Modules that cache something built from the settings (``s3`` keeps boto3
+    clients) connect their own ``setting_changed`` receiver and ask this, so conf
+    reloads only itself and imports none of them.
+    """
+    return setting in {SETTINGS_NAME, "SECRET_KEY", "SECRET_KEY_FALLBACKS", "DEBUG"} or (
+        setting in STORAGES_FALLBACKS.values()
+    )
+
+
+def _reload_on_change(*, setting: str, **kwargs: Any) -> None:
+    if affects_upload_settings(setting):
+        upload_settings.reload()
 
 
 setting_changed.connect(_reload_on_change)

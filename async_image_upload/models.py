@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from async_image_upload._hot_sql import count_up_to, supports_update_returning, update_returning
+from async_image_upload.conf import upload_settings
 from async_image_upload.signals import upload_status_changed
+from async_image_upload.values import AsyncImage
 
 
 class Status(models.TextChoices):
@@ -175,21 +177,15 @@ class ImageUpload(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.expires_at is None:
-            from async_image_upload.conf import upload_settings
-
             self.expires_at = self.created_at + timedelta(seconds=upload_settings.UPLOAD_EXPIRY)
         super().save(*args, **kwargs)
 
     @property
     def temp_key(self) -> str:
-        from async_image_upload.conf import upload_settings
-
         return f"{upload_settings.TEMP_PREFIX}{self.pk}"
 
     @property
     def image_prefix(self) -> str:
-        from async_image_upload.conf import upload_settings
-
         return f"{upload_settings.IMAGE_PREFIX}{self.pk}/"
 
     @property
@@ -200,10 +196,8 @@ class ImageUpload(models.Model):
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 
-    def as_image(self) -> Any:
+    def as_image(self) -> AsyncImage:
         """This upload as the :class:`~async_image_upload.values.AsyncImage` value object."""
-        from async_image_upload.values import AsyncImage
-
         return AsyncImage(self.pk, upload=self)
 
     def transition(self, to: str, **facts: Any) -> bool:

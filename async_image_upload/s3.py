@@ -16,9 +16,10 @@ from urllib.parse import quote
 import boto3
 from botocore.config import Config
 from botocore.exceptions import NoCredentialsError
+from django.core.signals import setting_changed
 
 from async_image_upload._post_policy import PostPolicySigner
-from async_image_upload.conf import upload_settings
+from async_image_upload.conf import affects_upload_settings, upload_settings
 
 _lock = threading.Lock()
 
@@ -85,6 +86,14 @@ def api_client() -> Any:
 def reset_clients() -> None:
     _client.cache_clear()
     _post_signer.cache_clear()
+
+
+def _reset_on_change(*, setting: str, **kwargs: Any) -> None:
+    if affects_upload_settings(setting):
+        reset_clients()
+
+
+setting_changed.connect(_reset_on_change)
 
 
 def presigned_post(

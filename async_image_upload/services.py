@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from django.utils import timezone
@@ -82,7 +83,9 @@ def create_upload(
     return CreatedUpload(upload, post, now + timedelta(seconds=post.expires_in))
 
 
-class CallbackOutcome:
+class CallbackOutcome(StrEnum):
+    """What a callback did to its upload; the callback endpoint answers it as ``outcome``."""
+
     APPLIED = "applied"
     DUPLICATE = "duplicate"
 

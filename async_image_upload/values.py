@@ -1,4 +1,8 @@
-"""What users get when they read an ``AsyncImageField``: an :class:`AsyncImage`."""
+"""What users get when they read an ``AsyncImageField``: an :class:`AsyncImage`.
+
+``models`` imports this module (``ImageUpload.as_image``), so this one never
+imports ``models``: it finds the upload model through Django's app registry.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.apps import apps
+
 if TYPE_CHECKING:
     from async_image_upload.models import ImageUpload
+
+
+def _upload_model() -> type[ImageUpload]:
+    return apps.get_model("async_image_upload", "ImageUpload")
 
 
 @dataclass(frozen=True)
@@ -79,9 +89,7 @@ class AsyncImage:
     def upload(self) -> ImageUpload | None:
         """The upload row, or None if it was deleted."""
         if self._upload is None:
-            from async_image_upload.models import ImageUpload
-
-            self._upload = ImageUpload.objects.filter(pk=self.id).first()
+            self._upload = _upload_model().objects.filter(pk=self.id).first()
         return self._upload
 
     @property
@@ -143,8 +151,6 @@ class AsyncImage:
 
 def prefetch_uploads(objects: Iterable[Any], *field_names: str) -> None:
     """Load the uploads behind ``field_names`` for many model instances in one query."""
-    from async_image_upload.models import ImageUpload
-
     values: list[AsyncImage] = []
     for obj in objects:
         for name in field_names:
@@ -153,6 +159,6 @@ def prefetch_uploads(objects: Iterable[Any], *field_names: str) -> None:
                 values.append(value)
     if not values:
         return
-    rows = ImageUpload.objects.in_bulk([v.id for v in values])
+    rows = _upload_model().objects.in_bulk([v.id for v in values])
     for value in values:
         value._upload = rows.get(value.id)

@@ -1,4 +1,9 @@
-"""OpenAPI annotations that work with or without drf-spectacular installed."""
+"""The API's OpenAPI description: annotations and examples.
+
+The annotations work with or without drf-spectacular installed; the examples
+are plain dicts (a test feeds ``EXAMPLE_CALLBACK`` to the callback parser, so
+the documented example stays valid).
+"""
 
 from __future__ import annotations
 
@@ -62,3 +67,58 @@ def uuid_path_parameter(name: str) -> list[Any]:
     if OpenApiResponse is None:
         return []
     return [OpenApiParameter(name, OpenApiTypes.UUID, OpenApiParameter.PATH)]
+
+
+# The examples in the OpenAPI document, one per endpoint.
+_EXAMPLE_ID = "4f1c0d2e-9b7a-4c55-8e2f-3a6b1d9c0e71"
+_EXAMPLE_VARIANT = {
+    "name": "400x400",
+    "blurred": False,
+    "width": 400,
+    "height": 300,
+    "display_width": 400,
+    "display_height": 300,
+    "bytes": 31012,
+    "content_type": "image/jpeg",
+}
+EXAMPLE_PRESIGN_REQUEST = {
+    "field": "photos.Photo.image",
+    "filename": "IMG_0001.jpg",
+    "content_type": "image/jpeg",
+    "size": 2481152,
+}
+EXAMPLE_STATUS = {
+    "id": _EXAMPLE_ID,
+    "status": "ready",
+    "field": "photos.Photo.image",
+    "filename": "IMG_0001.jpg",
+    "content_type": "image/jpeg",
+    "created_at": "2026-11-25T13:30:00Z",
+    "expires_at": "2026-11-26T13:30:00Z",
+    "completed_at": "2026-11-25T13:30:01Z",
+    "source": {"format": "JPEG", "width": 4000, "height": 3000, "bytes": 5099473},
+    "variants": [
+        {
+            **_EXAMPLE_VARIANT,
+            "url": f"https://my-photos.s3.amazonaws.com/image/{_EXAMPLE_ID}/400x400.jpg?X-Amz-Signature=…",
+        }
+    ],
+    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
+    "error": None,
+}
+EXAMPLE_CALLBACK = {
+    "version": 1,
+    "upload_id": _EXAMPLE_ID,
+    "status": "ready",
+    "source": {
+        "key": f"temp/{_EXAMPLE_ID}",
+        "etag": "9b2cf535f27731c974343645a3985328",
+        "format": "JPEG",
+        "width": 4000,
+        "height": 3000,
+        "bytes": 5099473,
+    },
+    "variants": [{**_EXAMPLE_VARIANT, "key": f"image/{_EXAMPLE_ID}/400x400.jpg"}],
+    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
+    "error": None,
+}

@@ -24,6 +24,7 @@ from async_image_upload.api.presign import (
 )
 from async_image_upload.conf import upload_settings
 from async_image_upload.models import ImageUpload, Status
+from async_image_upload.services import CallbackOutcome
 from async_image_upload.values import Variant
 
 
@@ -274,4 +275,4 @@ class ErrorDetailSerializer(serializers.Serializer):
 class CallbackResponseSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Status.choices)
-    outcome = serializers.ChoiceField(choices=["applied", "duplicate"])
+    outcome = serializers.ChoiceField(choices=[outcome.value for outcome in CallbackOutcome])

@@ -18,67 +18,31 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from async_image_upload import signing
-from async_image_upload.api import serializers as s
 from async_image_upload.api.callback import parse_callback
 from async_image_upload.api.presign import parse_presign_request
 from async_image_upload.api.schema import (
+    EXAMPLE_CALLBACK,
+    EXAMPLE_PRESIGN_REQUEST,
+    EXAMPLE_STATUS,
     error_responses,
     example,
     extend_schema,
     uuid_path_parameter,
+)
+from async_image_upload.api.serializers import (
+    CallbackResponseSerializer,
+    CallbackSerializer,
+    ErrorDetailSerializer,
+    PresignRequestSerializer,
+    PresignResponseSerializer,
+    UploadStatusSerializer,
+    status_url,
 )
 from async_image_upload.conf import upload_settings
 from async_image_upload.models import ImageUpload, InvalidTransition
 from async_image_upload.services import apply_callback, create_upload
 
 logger = logging.getLogger("async_image_upload")
-
-_EXAMPLE_ID = "4f1c0d2e-9b7a-4c55-8e2f-3a6b1d9c0e71"
-_EXAMPLE_VARIANT = {
-    "name": "400x400",
-    "blurred": False,
-    "width": 400,
-    "height": 300,
-    "display_width": 400,
-    "display_height": 300,
-    "bytes": 31012,
-    "content_type": "image/jpeg",
-}
-EXAMPLE_STATUS = {
-    "id": _EXAMPLE_ID,
-    "status": "ready",
-    "field": "photos.Photo.image",
-    "filename": "IMG_0001.jpg",
-    "content_type": "image/jpeg",
-    "created_at": "2026-11-25T13:30:00Z",
-    "expires_at": "2026-11-26T13:30:00Z",
-    "completed_at": "2026-11-25T13:30:01Z",
-    "source": {"format": "JPEG", "width": 4000, "height": 3000, "bytes": 5099473},
-    "variants": [
-        {
-            **_EXAMPLE_VARIANT,
-            "url": f"https://my-photos.s3.amazonaws.com/image/{_EXAMPLE_ID}/400x400.jpg?X-Amz-Signature=…",
-        }
-    ],
-    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
-    "error": None,
-}
-EXAMPLE_CALLBACK = {
-    "version": 1,
-    "upload_id": _EXAMPLE_ID,
-    "status": "ready",
-    "source": {
-        "key": f"temp/{_EXAMPLE_ID}",
-        "etag": "9b2cf535f27731c974343645a3985328",
-        "format": "JPEG",
-        "width": 4000,
-        "height": 3000,
-        "bytes": 5099473,
-    },
-    "variants": [{**_EXAMPLE_VARIANT, "key": f"image/{_EXAMPLE_ID}/400x400.jpg"}],
-    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
-    "error": None,
-}
 
 
 class TooManyPending(APIException):
@@ -113,23 +77,18 @@ def visible_uploads(request: Request) -> Any:
 class UploadCreateView(_ConfiguredAPIView):
     """Start an upload: returns a presigned POST for exactly one key."""
 
-    serializer_class = s.PresignRequestSerializer
+    serializer_class = PresignRequestSerializer
 
     @extend_schema(
         operation_id="async_image_upload_create",
-        request=s.PresignRequestSerializer,
+        request=PresignRequestSerializer,
         responses={
-            201: s.PresignResponseSerializer,
-            **error_responses(s.ErrorDetailSerializer, 400, 401, 403, 429),
+            201: PresignResponseSerializer,
+            **error_responses(ErrorDetailSerializer, 400, 401, 403, 429),
         },
         examples=example(
             "JPEG photo",
-            {
-                "field": "photos.Photo.image",
-                "filename": "IMG_0001.jpg",
-                "content_type": "image/jpeg",
-                "size": 2481152,
-            },
+            EXAMPLE_PRESIGN_REQUEST,
             request_only=True,
         ),
     )
@@ -153,7 +112,7 @@ class UploadCreateView(_ConfiguredAPIView):
             "fields": created.post.fields,
             "max_bytes": data["options"].max_bytes,
             "expires_at": created.post_expires_at,
-            "status_url": s.status_url(request, created.upload),
+            "status_url": status_url(request, created.upload),
         }
         # Already the documented shape (PresignResponseSerializer); rendering it through
         # the serializer again would cost more than the database insert.
@@ -169,7 +128,7 @@ class UploadCreateView(_ConfiguredAPIView):
         in full, as DRF's generic views would.
         """
         serializer_class = self.get_serializer_class()
-        if serializer_class is s.PresignRequestSerializer:
+        if serializer_class is PresignRequestSerializer:
             return parse_presign_request(request.data)
         serializer = serializer_class(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -179,7 +138,7 @@ class UploadCreateView(_ConfiguredAPIView):
 class UploadDetailView(_ConfiguredAPIView):
     """An upload's status, source facts and variant URLs. Owner only."""
 
-    serializer_class = s.UploadStatusSerializer
+    serializer_class = UploadStatusSerializer
 
     def get_throttles(self) -> list[Any]:
         return [cls() for cls in upload_settings.STATUS_THROTTLE_CLASSES]
@@ -188,8 +147,8 @@ class UploadDetailView(_ConfiguredAPIView):
         operation_id="async_image_upload_retrieve",
         parameters=uuid_path_parameter("id"),
         responses={
-            200: s.UploadStatusSerializer,
-            **error_responses(s.ErrorDetailSerializer, 401, 403, 404, 429),
+            200: UploadStatusSerializer,
+            **error_responses(ErrorDetailSerializer, 401, 403, 404, 429),
         },
         examples=example("Ready photo", EXAMPLE_STATUS, response_only=True, status_codes=["200"]),
     )
@@ -201,7 +160,7 @@ class UploadDetailView(_ConfiguredAPIView):
         upload = visible_uploads(request).filter(pk=upload_id).first()
         if upload is None:
             raise NotFound("No such upload.")
-        return Response(s.UploadStatusSerializer(upload).data)
+        return Response(UploadStatusSerializer(upload).data)
 
 
 def read_at_most(request: Request, size: int) -> bytes:
@@ -258,11 +217,11 @@ class CallbackView(APIView):
 
     @extend_schema(
         operation_id="async_image_upload_callback",
-        request=s.CallbackSerializer,
+        request=CallbackSerializer,
         examples=example("Thumbnails ready", EXAMPLE_CALLBACK, request_only=True),
         responses={
-            200: s.CallbackResponseSerializer,
-            **error_responses(s.ErrorDetailSerializer, 400, 401, 404, 409, 413, 429),
+            200: CallbackResponseSerializer,
+            **error_responses(ErrorDetailSerializer, 400, 401, 404, 409, 413, 429),
         },
         auth=[],
     )

@@ -170,7 +170,7 @@ def _parameters(template: Template, config: StackConfig) -> dict[str, Parameter]
     return params
 
 
-def _bucket(config: StackConfig, p: dict[str, Parameter]) -> s3.Bucket:
+def _bucket(config: StackConfig, parameters: dict[str, Parameter]) -> s3.Bucket:
     optional: dict[str, Any] = {}
     if config.cors_origins:
         optional["CorsConfiguration"] = s3.CorsConfiguration(
@@ -187,7 +187,7 @@ def _bucket(config: StackConfig, p: dict[str, Parameter]) -> s3.Bucket:
         )
     return s3.Bucket(
         BUCKET,
-        BucketName=Ref(p["BucketName"]),
+        BucketName=Ref(parameters["BucketName"]),
         DeletionPolicy="Retain",
         UpdateReplacePolicy="Retain",
         DependsOn=[PERMISSION],
@@ -227,8 +227,8 @@ def _bucket(config: StackConfig, p: dict[str, Parameter]) -> s3.Bucket:
                 s3.LifecycleRule(
                     Id=LIFECYCLE_TEMP_RULE_ID,
                     Status="Enabled",
-                    Prefix=Ref(p["TempPath"]),
-                    ExpirationInDays=Ref(p["ExpirationDays"]),
+                    Prefix=Ref(parameters["TempPath"]),
+                    ExpirationInDays=Ref(parameters["ExpirationDays"]),
                 ),
                 s3.LifecycleRule(
                     Id=LIFECYCLE_MULTIPART_RULE_ID,
@@ -245,7 +245,9 @@ def _bucket(config: StackConfig, p: dict[str, Parameter]) -> s3.Bucket:
                     Event="s3:ObjectCreated:*",
                     Function=GetAtt(FUNCTION, "Arn"),
                     Filter=s3.Filter(
-                        S3Key=s3.S3Key(Rules=[s3.Rules(Name="prefix", Value=Ref(p["TempPath"]))])
+                        S3Key=s3.S3Key(
+                            Rules=[s3.Rules(Name="prefix", Value=Ref(parameters["TempPath"]))]
+                        )
                     ),
                 )
             ]
@@ -255,7 +257,7 @@ def _bucket(config: StackConfig, p: dict[str, Parameter]) -> s3.Bucket:
     )
 
 
-def _role(p: dict[str, Parameter]) -> iam.Role:
+def _role(parameters: dict[str, Parameter]) -> iam.Role:
     """Least privilege: temp sources read/deleted, outputs written, manifests read, logs, DLQ."""
     bucket = "arn:${AWS::Partition}:s3:::${BucketName}"
     return iam.Role(
@@ -325,7 +327,7 @@ def _role(p: dict[str, Parameter]) -> iam.Role:
     )
 
 
-def _function(config: StackConfig, p: dict[str, Parameter]) -> awslambda.Function:
+def _function(config: StackConfig, parameters: dict[str, Parameter]) -> awslambda.Function:
     reserved = (
         {"ReservedConcurrentExecutions": config.reserved_concurrency}
         if config.reserved_concurrency
@@ -358,15 +360,17 @@ def _function(config: StackConfig, p: dict[str, Parameter]) -> awslambda.Functio
         )
     return awslambda.Function(
         FUNCTION,
-        FunctionName=Ref(p["FunctionName"]),
+        FunctionName=Ref(parameters["FunctionName"]),
         Description="Makes thumbnails and blurred placeholders for django-async-image-upload",
         Handler=HANDLER,
-        Runtime=Ref(p["Runtime"]),
-        Architectures=[Ref(p["Architecture"])],
-        MemorySize=Ref(p["MemorySize"]),
-        Timeout=Ref(p["Timeout"]),
+        Runtime=Ref(parameters["Runtime"]),
+        Architectures=[Ref(parameters["Architecture"])],
+        MemorySize=Ref(parameters["MemorySize"]),
+        Timeout=Ref(parameters["Timeout"]),
         Role=GetAtt(ROLE, "Arn"),
-        Code=awslambda.Code(S3Bucket=Ref(p["CodeBucket"]), S3Key=Ref(p["CodeKey"])),
+        Code=awslambda.Code(
+            S3Bucket=Ref(parameters["CodeBucket"]), S3Key=Ref(parameters["CodeKey"])
+        ),
         Environment=awslambda.Environment(Variables=lambda_environment(config)),
         LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(LOG_GROUP)),
         Metadata=_skip(*skips),
@@ -386,13 +390,13 @@ def build_template(config: StackConfig) -> Template:
     template.set_metadata(
         {"AsyncImageUpload": {"BucketMode": config.bucket_mode, **config.settings_summary}}
     )
-    p = _parameters(template, config)
+    parameters = _parameters(template, config)
 
     template.add_resource(
         logs.LogGroup(
             LOG_GROUP,
             LogGroupName=Sub("/aws/lambda/${FunctionName}"),
-            RetentionInDays=Ref(p["LogRetentionDays"]),
+            RetentionInDays=Ref(parameters["LogRetentionDays"]),
             DeletionPolicy="Delete",
             UpdateReplacePolicy="Delete",
             Metadata=_skip(
@@ -426,8 +430,8 @@ def build_template(config: StackConfig) -> Template:
             Tags=Tags({TAG_KEY: config.stack_name}),
         )
     )
-    template.add_resource(_role(p))
-    template.add_resource(_function(config, p))
+    template.add_resource(_role(parameters))
+    template.add_resource(_function(config, parameters))
     template.add_resource(
         awslambda.EventInvokeConfig(
             INVOKE_CONFIG,
@@ -451,11 +455,11 @@ def build_template(config: StackConfig) -> Template:
         )
     )
     if config.is_new_bucket:
-        template.add_resource(_bucket(config, p))
+        template.add_resource(_bucket(config, parameters))
 
     template.add_output(
         [
-            Output("BucketName", Value=Ref(p["BucketName"]), Description="Upload bucket"),
+            Output("BucketName", Value=Ref(parameters["BucketName"]), Description="Upload bucket"),
             Output("FunctionArn", Value=GetAtt(FUNCTION, "Arn"), Description="Thumbnail Lambda"),
             Output("FunctionName", Value=Ref(FUNCTION), Description="Thumbnail Lambda name"),
             Output(

@@ -144,6 +144,6 @@ def test_a_valid_payload_comes_back_normalised() -> None:
 
 
 def test_the_documented_example_is_a_valid_callback() -> None:
-    from async_image_upload.api.views import EXAMPLE_CALLBACK
+    from async_image_upload.api.schema import EXAMPLE_CALLBACK
 
     assert parse_callback(copy.deepcopy(EXAMPLE_CALLBACK))["status"] == "ready"

@@ -23,6 +23,19 @@ def test_user_values_override_and_reload_on_setting_changed() -> None:
     assert upload_settings.TEMP_PREFIX == "temp/"
 
 
+def test_s3_drops_its_cached_clients_when_the_settings_change(settings) -> None:
+    """s3 listens to setting_changed itself; conf does not reach into it."""
+    from async_image_upload import s3
+
+    client = s3.api_client()
+    assert s3.api_client() is client
+    with override_settings(ASYNC_IMAGE_UPLOAD=dict(settings.ASYNC_IMAGE_UPLOAD)):
+        assert s3.api_client() is not client  # same values, yet a fresh client
+    kept = s3.api_client()
+    with override_settings(SOME_OTHER_SETTING=True):
+        assert s3.api_client() is kept
+
+
 def test_bucket_falls_back_to_django_storages_setting() -> None:
     with override_settings(ASYNC_IMAGE_UPLOAD={}, AWS_STORAGE_BUCKET_NAME="from-storages"):
         assert upload_settings.BUCKET == "from-storages"

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import CommandError
 
 from async_image_upload.infra import existing_bucket
-from async_image_upload.infra.existing_bucket import (
+from async_image_upload.infra.bucket_merge import (
     LIFECYCLE_TEMP_MARKERS_RULE_ID,
     merge_notifications,
     normalise_notification,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from async_image_upload.infra import existing_bucket
+from async_image_upload.infra.bucket_merge import OUR_LIFECYCLE_RULE_IDS
 from async_image_upload.infra.config import StackConfig
-from async_image_upload.infra.existing_bucket import OUR_LIFECYCLE_RULE_IDS
 from async_image_upload.testing.pytest_plugin import S3Bucket
 
 pytestmark = pytest.mark.strict_s3

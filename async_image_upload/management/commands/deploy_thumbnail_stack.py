@@ -106,7 +106,7 @@ class Command(BaseCommand):
         if options["output"] and not (options["check"] or options["delete"]):
             # --output alone only writes the template (the manual-deploy path).
             return
-        from async_image_upload.infra.cli import run_aws_steps
+        from async_image_upload.infra.aws_steps import run_aws_steps
 
         run_aws_steps(self, config, options)
 
@@ -163,7 +163,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {path} ({config.bucket_mode} bucket, {config.architecture}).")
 
     def _describe_dry_run(self, config: StackConfig) -> None:
-        from async_image_upload.infra.existing_bucket import our_lifecycle_rules, our_notification
+        from async_image_upload.infra.bucket_merge import our_lifecycle_rules, our_notification
 
         template = build_template(config)
         self.stdout.write(

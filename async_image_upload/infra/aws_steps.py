@@ -27,6 +27,8 @@ from botocore.exceptions import (
 from django.core.management.base import BaseCommand, CommandError
 
 from async_image_upload.infra import artifacts, existing_bucket
+from async_image_upload.infra.bucket_inspect import WrongRegion
+from async_image_upload.infra.bucket_merge import BucketConflict
 from async_image_upload.infra.config import StackConfig
 from async_image_upload.infra.deploy import (
     DeployError,
@@ -59,12 +61,7 @@ def readable_errors() -> Iterator[None]:
         raise CommandError(
             "No AWS region: pass --region or set ASYNC_IMAGE_UPLOAD['REGION']."
         ) from None
-    except (
-        DeployError,
-        PackagingError,
-        existing_bucket.BucketConflict,
-        existing_bucket.WrongRegion,
-    ) as exc:
+    except (DeployError, PackagingError, BucketConflict, WrongRegion) as exc:
         raise CommandError(str(exc)) from None
     except ClientError as exc:
         error = exc.response.get("Error", {})
@@ -142,13 +139,18 @@ def _callback_secret() -> str:
     return secrets[0]
 
 
+def _stack_parameters(stack: dict[str, Any] | None) -> dict[str, str]:
+    """A described stack's parameter values by key; empty when there is no stack."""
+    return {
+        parameter["ParameterKey"]: parameter.get("ParameterValue", "")
+        for parameter in (stack or {}).get("Parameters", [])
+    }
+
+
 def _check_bucket(clients: Clients, config: StackConfig, stack: dict[str, Any] | None) -> None:
     state = artifacts.bucket_state(clients.s3, config.bucket_name)
     if config.is_new_bucket:
-        owned_by_stack = stack is not None and any(
-            p["ParameterKey"] == "BucketName" and p.get("ParameterValue") == config.bucket_name
-            for p in stack.get("Parameters", [])
-        )
+        owned_by_stack = _stack_parameters(stack).get("BucketName") == config.bucket_name
         if state == "taken":
             raise CommandError(
                 f"The bucket name {config.bucket_name!r} is taken by another AWS account "
@@ -242,7 +244,9 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
     out(settings_snippet(config, result.outputs))
 
 
-def _existing_bucket_plan(clients: Clients, config: StackConfig, out: Any) -> Any:
+def _existing_bucket_plan(
+    clients: Clients, config: StackConfig, out: Any
+) -> existing_bucket.BucketPlan:
     """What the deployed function needs changed on the user's bucket, printed."""
     function = clients.client("lambda").get_function(FunctionName=config.function_name)
     bucket_plan = existing_bucket.plan(clients.s3, config, function["Configuration"]["FunctionArn"])
@@ -254,7 +258,7 @@ def _existing_bucket_plan(clients: Clients, config: StackConfig, out: Any) -> An
 def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, out) -> None:
     if stack is None:
         raise CommandError(f"Stack {config.stack_name} does not exist in {config.region}.")
-    deployed = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack["Parameters"]}
+    deployed = _stack_parameters(stack)
     body = clients.cloudformation.get_template(StackName=config.stack_name)["TemplateBody"]
     metadata = (json.loads(body) if isinstance(body, str) else body).get("Metadata", {})
     expected = stack_parameters(config, code_bucket="", code_key="", callback_secret="")
@@ -292,17 +296,7 @@ def _teardown(clients: Clients, config: StackConfig, out) -> None:
         # pointing at the function the delete removes (and blocking a later
         # --existing-bucket deploy of the same bucket). Take it off first.
         stack = describe_stack(clients.cloudformation, config.stack_name)
-        bucket = (
-            next(
-                (
-                    p.get("ParameterValue")
-                    for p in (stack or {}).get("Parameters", [])
-                    if p["ParameterKey"] == "BucketName"
-                ),
-                None,
-            )
-            or config.bucket_name
-        )
+        bucket = _stack_parameters(stack).get("BucketName") or config.bucket_name
         try:
             removed = existing_bucket.remove_notifications(clients.s3, bucket, function_arn)
         except ClientError as exc:
