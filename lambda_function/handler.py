@@ -30,7 +30,7 @@ from urllib.parse import unquote_plus
 from . import callback
 from .config import Config, get_config
 from .errors import ErrorCode, ImageError
-from .limits import MAX_VARIANTS
+from .limits import MAX_BLUR_RADIUS, MAX_VARIANTS
 from .pipeline import Output, Result, Spec, VariantSpec, process
 from .storage import SourceObject, Storage, make_client
 
@@ -205,7 +205,7 @@ def spec_for(source: SourceObject, config: Config) -> Spec:
         variants = tuple(VariantSpec.parse(name) for name in config.default_variants)
     try:
         blur_radius = int(source.metadata["blur-radius"])
-        if not 0 <= blur_radius <= 250:
+        if not 0 <= blur_radius <= MAX_BLUR_RADIUS:
             raise ValueError("blur radius out of range")
     except (KeyError, ValueError):
         blur_radius = config.blur_radius
