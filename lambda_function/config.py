@@ -18,8 +18,10 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .limits import MAX_BLUR_RADIUS, MAX_BOX
+from .outputs import OUTPUTS
 
-OUTPUT_FORMATS = ("auto", "jpeg", "png", "webp", "avif")
+#: ``auto`` follows the source (docs/lambda.md); the rest name a row of the outputs table.
+OUTPUT_FORMATS = ("auto", *OUTPUTS)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")

@@ -34,6 +34,8 @@ GIF = Format("GIF", "GIF", "image/gif", "gif")
 WEBP = Format("WEBP", "WEBP", "image/webp", "webp")
 HEIF = Format("HEIF", "HEIF", "image/heif", "heic")
 AVIF = Format("AVIF", "AVIF", "image/avif", "avif")
+#: Every format an upload may be in.
+ALLOWED = (JPEG, PNG, GIF, WEBP, HEIF, AVIF)
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1"}
 _AVIF_BRANDS = {b"avif", b"avis"}

@@ -31,11 +31,11 @@ from . import callback
 from .config import Config, get_config
 from .errors import ErrorCode, ImageError
 from .limits import MAX_BLUR_RADIUS, MAX_VARIANTS
+from .outputs import MANIFEST_NAME, file_name
 from .pipeline import Output, Result, Spec, VariantSpec, process
 from .storage import SourceObject, Storage, make_client
 
 PAYLOAD_VERSION = 1
-MANIFEST_NAME = "manifest.json"
 # Django accepts up to 2000 characters; a reason longer than this is noise anyway.
 MAX_ERROR_MESSAGE = 500
 _UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -190,8 +190,7 @@ def _make_outputs(
 
 def output_name(output: Output) -> str:
     """File name of an output under the upload's prefix, per docs/contract.md."""
-    suffix = "_blur" if output.blurred else ""
-    return f"{output.name}{suffix}.{output.extension}"
+    return file_name(output.name, output.blurred, output.extension)
 
 
 def spec_for(source: SourceObject, config: Config) -> Spec:
