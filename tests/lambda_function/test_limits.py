@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from lambda_function import config as config_module
-from lambda_function import handler, limits, pipeline
+from lambda_function import limits, metadata, pipeline
 from lambda_function.config import load_config
 from lambda_function.errors import ConfigError
-from lambda_function.handler import spec_for
+from lambda_function.metadata import spec_for
 from lambda_function.pipeline import VariantSpec
 from lambda_function.storage import SourceObject
 
@@ -28,8 +28,8 @@ def test_limits_are_one_set_of_named_constants_used_everywhere() -> None:
     assert limits.MAX_BLUR_RADIUS == 250
     # Every Lambda module uses the shared names, none keeps its own copy.
     assert pipeline.MAX_BOX is limits.MAX_BOX
-    assert handler.MAX_VARIANTS is limits.MAX_VARIANTS
-    assert handler.MAX_BLUR_RADIUS is limits.MAX_BLUR_RADIUS
+    assert metadata.MAX_VARIANTS is limits.MAX_VARIANTS
+    assert metadata.MAX_BLUR_RADIUS is limits.MAX_BLUR_RADIUS
     assert config_module.MAX_BOX is limits.MAX_BOX
     assert config_module.MAX_BLUR_RADIUS is limits.MAX_BLUR_RADIUS
     for module in sorted((ROOT / "lambda_function").glob("*.py")):
