@@ -47,8 +47,8 @@ def _register_heif() -> None:
 
 
 @once
-def _register_plugins() -> None:
-    """Import every Pillow plugin once (what ``Image.open`` does lazily, unguarded)."""
+def _register_all_plugins() -> None:
+    """Import every Pillow plugin, once: WebP and AVIF are not among the common ones."""
     Image.init()
 
 
@@ -103,7 +103,9 @@ def open_image(data: bytes, fmt: Format, max_pixels: int) -> ImageFile.ImageFile
     if fmt is formats.HEIF:
         _register_heif()
     if fmt.pillow_format not in Image.OPEN:
-        _register_plugins()
+        Image.preinit()  # the common plugins (JPEG, PNG, GIF), as Image.open imports them
+    if fmt.pillow_format not in Image.OPEN:
+        _register_all_plugins()
     try:
         factory, accept = Image.OPEN[fmt.pillow_format]
     except KeyError:  # this Pillow was built without the codec (AVIF)
