@@ -119,8 +119,8 @@ def _process_record(
     if source is None:
         error = ImageError(ErrorCode.NOT_FOUND, "no source")
         log.set(outcome="failed", error_code=ErrorCode.NOT_FOUND.value)
-        _deliver(payload.failed(upload.upload_id, upload.key, None, None, error), config,
-                 remaining_s, log)  # fmt: skip
+        failure = payload.failed(upload.upload_id, upload.key, None, None, error)
+        _deliver(failure, config, remaining_s, log)
         return
 
     log.set(source_bytes=source.size)
