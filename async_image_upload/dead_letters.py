@@ -8,15 +8,17 @@ handler is idempotent: a manifest already written only has its callback resent.
 
 A message leaves the queue only after its re-invocation was accepted, so a
 replay that fails (or a crash halfway through the batch) loses nothing.
+
+This module is the queue side and the deployed function's invoker
+(:class:`LambdaInvoker`); running the handler in-process instead is
+:class:`async_image_upload.local.invoker.LocalInvoker`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -179,47 +181,6 @@ class LambdaInvoker:
             raise ReplayError(f"Lambda answered {response.get('StatusCode')}, not 202")
 
 
-class LocalInvoker:
-    """Runs the bundled handler in this process with the environment a deploy would set.
-
-    For the local stack and for emergencies (the function itself is broken). It
-    is synchronous: a handler that raises is a failed replay.
-    """
-
-    def __init__(self, environment: dict[str, str]) -> None:
-        self.environment = environment
-
-    @classmethod
-    def from_settings(cls) -> LocalInvoker:
-        from async_image_upload.conf import upload_settings
-        from async_image_upload.local.environment import lambda_environment_values
-
-        if not upload_settings.CALLBACK_URL:
-            raise ReplayError("--local needs ASYNC_IMAGE_UPLOAD['CALLBACK_URL']")
-        return cls(
-            lambda_environment_values(
-                callback_url=upload_settings.CALLBACK_URL,
-                s3_endpoint_url=upload_settings.ENDPOINT_URL or "",
-            )
-        )
-
-    def __call__(self, letter: DeadLetter) -> None:
-        from async_image_upload.local.lambda_loader import import_lambda_module
-        from async_image_upload.local.worker import LambdaContext
-
-        with _environment(self.environment):
-            get_config = import_lambda_module("config").get_config
-            get_config.cache_clear()
-            try:
-                import_lambda_module("handler").lambda_handler(
-                    letter.request_payload, LambdaContext(timeout_s=60)
-                )
-            except Exception as exc:
-                raise ReplayError(f"the handler raised {type(exc).__name__}: {exc}") from exc
-            finally:
-                get_config.cache_clear()
-
-
 @dataclass(frozen=True)
 class ReplayResult:
     letter: DeadLetter
@@ -337,17 +298,3 @@ def _from_iso(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

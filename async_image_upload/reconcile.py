@@ -360,7 +360,7 @@ def _sweep_output_orphans(
             objects = list(_list(client, bucket, folder))
             if not objects or max(item.last_modified for item in objects) > cutoff:
                 continue
-            if not all(_LAMBDA_OUTPUT.match(item.key[len(folder) :]) for item in objects):
+            if not all(is_lambda_output(item.key[len(folder) :]) for item in objects):
                 # A UUID folder holding anything the Lambda never writes belongs to
                 # someone else sharing the prefix: report it, never delete it.
                 report.add(Action.NOT_OURS, folder, "not the Lambda's outputs; left alone")
@@ -371,10 +371,20 @@ def _sweep_output_orphans(
         report.add(Action.ERROR, prefix, f"cannot list: {exc}")
 
 
+#: Extensions of the files the bundled Lambda writes: twin of
+#: ``lambda_function/outputs.py``'s FILE_EXTENSIONS (tests/test_contract.py keeps them
+#: equal; the app cannot import the Lambda's package).
+LAMBDA_FILE_EXTENSIONS = ("jpg", "png", "webp", "avif", "gif", "heic")
 #: The only names the bundled Lambda writes in an upload's folder.
 _LAMBDA_OUTPUT = re.compile(
-    r"^(?:(?:\d+x\d+|original)(?:_blur)?\.(?:jpg|png|webp|avif|gif|heic)|manifest\.json)\Z"
+    rf"^(?:(?:\d+x\d+|original)(?:_blur)?\.(?:{'|'.join(LAMBDA_FILE_EXTENSIONS)})"
+    rf"|{re.escape(MANIFEST_NAME)})\Z"
 )
+
+
+def is_lambda_output(name: str) -> bool:
+    """Whether ``name`` (relative to an upload's folder) is a file the Lambda writes."""
+    return bool(_LAMBDA_OUTPUT.match(name))
 
 
 def _without_rows(by_name: dict[str, Any]) -> set[str]:

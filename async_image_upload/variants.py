@@ -15,6 +15,8 @@ ORIGINAL = "original"
 #: would make it fall back to its environment defaults, or fail at cold start.
 MAX_BOX = 8192
 MAX_VARIANTS = 12
+#: The Lambda's largest blur radius: a larger ``BLUR_RADIUS`` would fail its cold start.
+MAX_BLUR_RADIUS = 250
 _BOX = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 
 

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .limits import MAX_BOX
+from .limits import MAX_BLUR_RADIUS, MAX_BOX
+from .outputs import OUTPUTS
 
-OUTPUT_FORMATS = ("auto", "jpeg", "png", "webp", "avif")
+#: ``auto`` follows the source (docs/lambda.md); the rest name a row of the outputs table.
+OUTPUT_FORMATS = ("auto", *OUTPUTS)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")
@@ -120,7 +122,7 @@ def load_config(env: Mapping[str, str]) -> Config:
     ]
     variants = (*dict.fromkeys(f"{d}x{d}" for d in dimensions), "original")
     blur = _bool(env, "BLUR", True)
-    blur_radius = _int(env, "BLUR_RADIUS", 20, 0, 250) if blur else 0
+    blur_radius = _int(env, "BLUR_RADIUS", 20, 0, MAX_BLUR_RADIUS) if blur else 0
 
     callback_url = env.get("CALLBACK_URL", "").strip()
     callback_secret = env.get("CALLBACK_SECRET", "").strip()

@@ -2,8 +2,8 @@
 
 Pillow would happily guess a format itself, including EPS (which runs
 Ghostscript), PDF-ish and dozens of rarely exercised decoders. Sniffing the
-magic bytes first and then opening with ``formats=[that one]`` means untrusted
-bytes only ever reach the parsers we chose.
+magic bytes first and then opening with that plugin only (:mod:`.opening`)
+means untrusted bytes only ever reach the parsers we chose.
 
 TIFF and BMP are deliberately not on the list: phones and browsers do not
 produce them, browsers cannot display them, TIFF is a container for many
@@ -34,6 +34,8 @@ GIF = Format("GIF", "GIF", "image/gif", "gif")
 WEBP = Format("WEBP", "WEBP", "image/webp", "webp")
 HEIF = Format("HEIF", "HEIF", "image/heif", "heic")
 AVIF = Format("AVIF", "AVIF", "image/avif", "avif")
+#: Every format an upload may be in.
+ALLOWED = (JPEG, PNG, GIF, WEBP, HEIF, AVIF)
 
 _HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -72,25 +74,3 @@ def sniff(data: bytes) -> Format:
         ErrorCode.UNSUPPORTED_FORMAT,
         "not a JPEG, PNG, GIF, WebP, HEIC/HEIF or AVIF image (decided from the file's bytes)",
     )
-
-
-_heif_registered = False
-
-
-def ensure_opener(fmt: Format) -> None:
-    """Register the optional pillow-heif opener the first time a HEIC arrives.
-
-    Deferred so that a cold start that never sees a HEIC pays nothing, and so a
-    deployment without pillow-heif still handles every other format.
-    """
-    global _heif_registered
-    if fmt is not HEIF or _heif_registered:
-        return
-    try:
-        import pillow_heif
-    except ImportError:
-        raise ImageError(
-            ErrorCode.UNSUPPORTED_FORMAT, "HEIC/HEIF support (pillow-heif) is not installed"
-        ) from None
-    pillow_heif.register_heif_opener()
-    _heif_registered = True

@@ -11,34 +11,27 @@ or callback fault is raised (after the other records ran) so Lambda retries.
 A callback Django answers with 404 or 409 is ``rejected``: logged, not raised
 (no retry can change it), and the source is deleted all the same.
 
-Keys that are not ``<TEMP_FOLDER><uuid>`` are logged and skipped: Django only
-ever issues UUID keys, so anything else was not uploaded through it and has
-nobody to report to.
+This module only orchestrates: which records count (:mod:`.events`), the spec
+(:mod:`.metadata`), the pixels (:mod:`.pipeline`), the callback body
+(:mod:`.payload`), S3 (:mod:`.storage`), delivery (:mod:`.callback`) and the
+log line (:mod:`.log_record`) each live in their own module.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import re
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_plus
 
-from . import callback
+from . import callback, events, payload
 from .config import Config, get_config
 from .errors import ErrorCode, ImageError
-from .limits import MAX_VARIANTS
-from .pipeline import Output, Result, Spec, VariantSpec, process
+from .log_record import LogRecord, write
+from .metadata import spec_for
+from .outputs import MANIFEST_NAME, file_name
+from .pipeline import process
 from .storage import SourceObject, Storage, make_client
-
-PAYLOAD_VERSION = 1
-MANIFEST_NAME = "manifest.json"
-# Django accepts up to 2000 characters; a reason longer than this is noise anyway.
-MAX_ERROR_MESSAGE = 500
-_UPLOAD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @functools.cache
@@ -48,26 +41,35 @@ def _client(endpoint_url: str | None) -> Any:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Process every record; raise the first transient fault after trying them all."""
-    config = get_config()
-    if event.get("Event") == "s3:TestEvent":
-        _log({"outcome": "skipped", "reason": "s3_test_event"})
+    """What Lambda calls: :func:`handle` with the environment's configuration.
+
+    ``get_config`` reads the environment once per cold start and caches it.
+    """
+    return handle(event, context, get_config())
+
+
+def handle(event: dict[str, Any], context: Any, config: Config) -> dict[str, Any]:
+    """Process every record with ``config``; raise the first transient fault after trying them all.
+
+    Takes its configuration as an argument so in-process runners (the local
+    stack, a local replay) can pass their own without touching ``os.environ``.
+    """
+    if events.is_test_event(event):
+        write({"outcome": "skipped", "reason": "s3_test_event"})
         return {"records": 0, "outcomes": []}
     remaining_s = _remaining_time(context)
     outcomes: list[str] = []
     faults: list[Exception] = []
-    for record in event.get("Records") or []:
-        line: dict[str, Any] = {"outcome": "error"}
-        started = time.perf_counter()
+    for record in events.records(event):
+        log = LogRecord()
         try:
-            _process_record(record, config, remaining_s, line)
+            _process_record(record, config, remaining_s, log)
         except Exception as fault:  # logged here, re-raised below once every record had a go
-            line["error"] = f"{type(fault).__name__}: {fault}"
+            log.fault(fault)
             faults.append(fault)
         finally:
-            line["total_ms"] = _ms(started)
-            _log(line)
-        outcomes.append(line["outcome"])
+            log.emit()
+        outcomes.append(log.outcome)
     if faults:
         raise faults[0]
     return {"records": len(outcomes), "outcomes": outcomes}
@@ -82,69 +84,53 @@ def _remaining_time(context: Any) -> Callable[[], float]:
 
 
 def _process_record(
-    record: dict[str, Any], config: Config, remaining_s: Callable[[], float], line: dict[str, Any]
+    record: dict[str, Any], config: Config, remaining_s: Callable[[], float], log: LogRecord
 ) -> None:
-    """Handle one S3 record, filling ``line`` (the structured log entry) as it goes."""
-    if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-        line.update(outcome="skipped", reason="not_object_created")
+    """Handle one S3 record, noting on ``log`` what happened."""
+    upload = events.parse_record(record, config.temp_prefix)
+    if isinstance(upload, events.Skipped):
+        log.set(**upload.log_fields())
         return
-    bucket = record["s3"]["bucket"]["name"]
-    key = unquote_plus(record["s3"]["object"]["key"])
-    line.update(bucket=bucket, key=key)
-    if not key.startswith(config.temp_prefix):
-        line.update(outcome="skipped", reason="outside_temp_prefix")
-        return
-    upload_id = key[len(config.temp_prefix) :]
-    if not _UPLOAD_ID.fullmatch(upload_id):
-        line.update(outcome="skipped", reason="key_is_not_an_upload_id")
-        return
-    line["upload_id"] = upload_id
-    timings: dict[str, float] = {}
-    line["timings_ms"] = timings
-    storage = Storage(_client(config.s3_endpoint_url), bucket)
-    output_prefix = f"{config.image_prefix}{upload_id}/"
+    log.set(bucket=upload.bucket, key=upload.key, upload_id=upload.upload_id)
+    log.time_stages()
+    storage = Storage(_client(config.s3_endpoint_url), upload.bucket)
+    output_prefix = f"{config.image_prefix}{upload.upload_id}/"
     manifest_key = output_prefix + MANIFEST_NAME
 
-    started = time.perf_counter()
-    source = storage.head(key)
-    manifest = storage.read_manifest(manifest_key)
-    timings["head"] = _ms(started)
+    with log.stage("head"):
+        source = storage.head(upload.key)
+        manifest = storage.read_manifest(manifest_key)
 
     if manifest is not None:
         # The first completed result is final (as ready/failed are in Django): a
         # duplicate or late event, or new bytes POSTed to the same key with a still
         # valid presigned POST. Resend the stored callback, never reprocess, since
         # the outputs are served as immutable.
-        payload = manifest["callback"]
+        stored = manifest["callback"]
         replaced = source is not None and manifest.get("source_etag") != source.etag
-        line.update(outcome="source_replaced" if replaced else "resent")
-        line["status"] = payload.get("status")
+        log.set(outcome="source_replaced" if replaced else "resent", status=stored.get("status"))
         if replaced:
-            line.update(source_etag=source.etag, manifest_source_etag=manifest.get("source_etag"))
-        _deliver(payload, config, remaining_s, line)
+            log.set(source_etag=source.etag, manifest_source_etag=manifest.get("source_etag"))
+        _deliver(stored, config, remaining_s, log)
         if source is not None and not config.keep_source:
-            storage.delete(key)
+            storage.delete(upload.key)
         return
 
     if source is None:
-        payload = _failed(upload_id, key, None, None, ImageError(ErrorCode.NOT_FOUND, "no source"))
-        line.update(outcome="failed", error_code=ErrorCode.NOT_FOUND.value)
-        _deliver(payload, config, remaining_s, line)
+        error = ImageError(ErrorCode.NOT_FOUND, "no source")
+        log.set(outcome="failed", error_code=ErrorCode.NOT_FOUND.value)
+        failure = payload.failed(upload.upload_id, upload.key, None, None, error)
+        _deliver(failure, config, remaining_s, log)
         return
 
-    line["source_bytes"] = source.size
-    payload = _make_outputs(storage, source, upload_id, output_prefix, config, line)
-    started = time.perf_counter()
-    storage.write_manifest(
-        manifest_key,
-        {"version": PAYLOAD_VERSION, "source_etag": source.etag, "callback": payload},
-    )
-    timings["manifest"] = _ms(started)
-    _deliver(payload, config, remaining_s, line)
+    log.set(source_bytes=source.size)
+    body = _make_outputs(storage, source, upload.upload_id, output_prefix, config, log)
+    with log.stage("manifest"):
+        storage.write_manifest(manifest_key, payload.manifest(body, source.etag))
+    _deliver(body, config, remaining_s, log)
     if not config.keep_source:
-        started = time.perf_counter()
-        storage.delete(key)
-        timings["delete"] = _ms(started)
+        with log.stage("delete"):
+            storage.delete(upload.key)
 
 
 def _make_outputs(
@@ -153,31 +139,29 @@ def _make_outputs(
     upload_id: str,
     output_prefix: str,
     config: Config,
-    line: dict[str, Any],
-) -> dict[str, Any]:
+    log: LogRecord,
+) -> payload.Payload:
     """Download, process and store; return the callback payload (ready or failed)."""
-    timings = line["timings_ms"]
     try:
         if source.size > config.max_source_bytes:
             raise ImageError(
                 ErrorCode.TOO_LARGE, f"{source.size} bytes exceeds {config.max_source_bytes}"
             )
-        started = time.perf_counter()
-        data = storage.get(source)
-        timings["get"] = _ms(started)
+        with log.stage("get"):
+            data = storage.get(source)
         result = process(data, spec_for(source, config))
     except ImageError as error:
-        line.update(outcome="failed", error_code=error.code.value)
-        return _failed(upload_id, source.key, source.etag, source.size, error)
-    timings.update({f"pipeline_{stage}": ms for stage, ms in result.timings_ms.items()})
-    started = time.perf_counter()
+        log.set(outcome="failed", error_code=error.code.value)
+        return payload.failed(upload_id, source.key, source.etag, source.size, error)
+    for stage, ms in result.timings_ms.items():
+        log.timing(f"pipeline_{stage}", ms)
     variants = []
-    for output in result.outputs:
-        output_key = f"{output_prefix}{output_name(output)}"
-        storage.put(output_key, output.data, output.content_type)
-        variants.append(_variant_payload(output, output_key))
-    timings["put"] = _ms(started)
-    line.update(
+    with log.stage("put"):
+        for output in result.outputs:
+            output_key = output_prefix + file_name(output.name, output.blurred, output.extension)
+            storage.put(output_key, output.data, output.content_type)
+            variants.append(payload.variant(output, output_key))
+    log.set(
         outcome="ready",
         format=result.format,
         width=result.width,
@@ -185,138 +169,29 @@ def _make_outputs(
         outputs=len(result.outputs),
         output_bytes=sum(len(output.data) for output in result.outputs),
     )
-    return _ready(upload_id, source, result, variants)
-
-
-def output_name(output: Output) -> str:
-    """File name of an output under the upload's prefix, per docs/contract.md."""
-    suffix = "_blur" if output.blurred else ""
-    return f"{output.name}{suffix}.{output.extension}"
-
-
-def spec_for(source: SourceObject, config: Config) -> Spec:
-    """The pipeline spec: per-upload metadata where valid, environment defaults otherwise."""
-    try:
-        names = [name.strip() for name in source.metadata["variants"].split(",")]
-        variants = tuple(dict.fromkeys(VariantSpec.parse(name) for name in names))
-        if not 0 < len(variants) <= MAX_VARIANTS:
-            raise ValueError("variant count out of range")
-    except (KeyError, ValueError):
-        variants = tuple(VariantSpec.parse(name) for name in config.default_variants)
-    try:
-        blur_radius = int(source.metadata["blur-radius"])
-        if not 0 <= blur_radius <= 250:
-            raise ValueError("blur radius out of range")
-    except (KeyError, ValueError):
-        blur_radius = config.blur_radius
-    return Spec(
-        variants=variants,
-        blur_radius=blur_radius,
-        output_format=config.output_format,
-        quality=config.quality,
-        max_bytes=config.max_source_bytes,
-        max_pixels=config.max_pixels,
-        max_animation_pixels=config.max_animation_pixels,
-        background=config.background,
-    )
-
-
-def _variant_payload(output: Output, key: str) -> dict[str, Any]:
-    return {
-        "name": output.name,
-        "key": key,
-        "blurred": output.blurred,
-        "width": output.width,
-        "height": output.height,
-        "display_width": output.display_width,
-        "display_height": output.display_height,
-        "bytes": len(output.data),
-        "content_type": output.content_type,
-    }
-
-
-def _ready(
-    upload_id: str, source: SourceObject, result: Result, variants: list[dict[str, Any]]
-) -> dict[str, Any]:
-    return {
-        "version": PAYLOAD_VERSION,
-        "upload_id": upload_id,
-        "status": "ready",
-        "source": {
-            "key": source.key,
-            "etag": source.etag,
-            "format": result.format,
-            "width": result.width,
-            "height": result.height,
-            "bytes": source.size,
-        },
-        "variants": variants,
-        "placeholder": result.placeholder,
-        "error": None,
-    }
-
-
-def _message(text: str) -> str:
-    """``text`` cut to ``MAX_ERROR_MESSAGE`` characters (Django refuses over 2000)."""
-    if len(text) <= MAX_ERROR_MESSAGE:
-        return text
-    return text[: MAX_ERROR_MESSAGE - 1] + "\N{HORIZONTAL ELLIPSIS}"
-
-
-def _failed(
-    upload_id: str, key: str, etag: str | None, size: int | None, error: ImageError
-) -> dict[str, Any]:
-    return {
-        "version": PAYLOAD_VERSION,
-        "upload_id": upload_id,
-        "status": "failed",
-        "source": {
-            "key": key,
-            "etag": etag,
-            "format": None,
-            "width": None,
-            "height": None,
-            "bytes": size,
-        },
-        "variants": [],
-        "placeholder": None,
-        "error": {"code": error.code.value, "message": _message(error.message)},
-    }
+    return payload.ready(upload_id, source, result, variants)
 
 
 def _deliver(
-    payload: dict[str, Any],
-    config: Config,
-    remaining_s: Callable[[], float],
-    line: dict[str, Any],
+    body: payload.Payload, config: Config, remaining_s: Callable[[], float], log: LogRecord
 ) -> None:
+    """Send the callback (if one is configured) and note how it went."""
     if not config.callback_url:
-        line["callback"] = "disabled"
+        log.set(callback="disabled")
         return
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    started = time.perf_counter()
-    delivery = callback.send(
-        config.callback_url,
-        config.callback_secret,
-        body,
-        remaining_s=remaining_s,
-        timeout_s=config.callback_timeout,
-        max_attempts=config.callback_max_attempts,
-    )
-    line.setdefault("timings_ms", {})["callback"] = _ms(started)
-    line["callback"] = {"status": delivery.status, "attempts": delivery.attempts}
+    with log.stage("callback"):
+        delivery = callback.send(
+            config.callback_url,
+            config.callback_secret,
+            payload.encode(body),
+            remaining_s=remaining_s,
+            timeout_s=config.callback_timeout,
+            max_attempts=config.callback_max_attempts,
+        )
+    outcome: dict[str, Any] = {"status": delivery.status, "attempts": delivery.attempts}
     if delivery.rejected:
         # 404/409: Django will never take this result. Not an error to retry: the
         # manifest keeps the result and the caller still deletes the source.
-        line["callback"]["detail"] = delivery.detail
-        line.update(outcome="rejected", status=payload.get("status"))
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 2)
-
-
-def _log(line: dict[str, Any]) -> None:
-    """One JSON object per line on stdout: CloudWatch Logs Insights parses it as is."""
-    sys.stdout.write(json.dumps({"logger": "async_image_upload.lambda", **line}) + "\n")
-    sys.stdout.flush()
+        outcome["detail"] = delivery.detail
+        log.set(outcome="rejected", status=body.get("status"))
+    log.set(callback=outcome)

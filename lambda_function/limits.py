@@ -10,3 +10,6 @@ from __future__ import annotations
 MAX_BOX = 8192
 #: Most variants one upload may ask for in ``x-amz-meta-variants``.
 MAX_VARIANTS = 12
+#: Largest Gaussian radius (``BLUR_RADIUS``, ``x-amz-meta-blur-radius``): beyond it a
+#: blurred variant is a flat colour, and the blur's cost grows with the radius.
+MAX_BLUR_RADIUS = 250

@@ -10,8 +10,10 @@ import time
 
 import pytest
 
+from async_image_upload import reconcile
 from async_image_upload import signing as django_signing
 from async_image_upload.conf import derive_callback_secret
+from lambda_function import outputs
 from lambda_function import signing as lambda_signing
 
 BODY = b'{"version":1,"upload_id":"4f1c0d2e-0000-4000-8000-000000000000","status":"ready"}'
@@ -68,3 +70,16 @@ def test_tampering_fails_on_the_django_side() -> None:
             secrets=["k"],
             max_age=300,
         )
+
+
+def test_reconcile_knows_every_file_name_the_lambda_writes() -> None:
+    """reconcile deletes orphaned folders only if every file in them is the Lambda's."""
+    assert set(reconcile.LAMBDA_FILE_EXTENSIONS) == outputs.FILE_EXTENSIONS
+    assert reconcile.MANIFEST_NAME == outputs.MANIFEST_NAME
+    for extension in outputs.FILE_EXTENSIONS:
+        for variant in ("400x300", "original"):
+            for blurred in (False, True):
+                assert reconcile.is_lambda_output(outputs.file_name(variant, blurred, extension))
+    assert reconcile.is_lambda_output(outputs.MANIFEST_NAME)
+    assert not reconcile.is_lambda_output("original.tiff")
+    assert not reconcile.is_lambda_output("notes.txt")

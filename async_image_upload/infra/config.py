@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from async_image_upload.variants import parse_variants
+from async_image_upload.variants import MAX_BLUR_RADIUS, parse_variants
 
 BucketMode = Literal["new", "existing"]
 
@@ -155,8 +155,8 @@ class StackConfig:
             yield "retry attempts must be 0, 1 or 2"
         if not 60 <= self.max_event_age_seconds <= 21600:
             yield "maximum event age must be between 60 and 21600 seconds"
-        if not 0 <= self.blur_radius <= 250:
-            yield "BLUR_RADIUS must be between 0 and 250 (the Lambda's limit)"
+        if not 0 <= self.blur_radius <= MAX_BLUR_RADIUS:
+            yield f"BLUR_RADIUS must be between 0 and {MAX_BLUR_RADIUS} (the Lambda's limit)"
         for origin in self.cors_origins:
             if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
                 yield f"CORS origin {origin!r} must look like https://example.com (no path)"

@@ -2,6 +2,6 @@
 
 Nothing here is a shortcut around S3: the browser POSTs to the embedded S3
 server, S3's own ObjectCreated notification puts the event on a queue, and a
-worker hands it to the same ``lambda_handler`` (and the same environment
-variables) that production runs.
+worker hands it to the same handler code production runs, configured from the
+same environment variables (passed as a mapping, never through ``os.environ``).
 """

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from async_image_upload.local.lambda_loader import import_lambda_module
@@ -40,10 +41,19 @@ class EventWorker(threading.Thread):
         self.stopping = threading.Event()
         self.processed = 0
 
-    def configure_lambda(self) -> Any:
-        os.environ.update(self.environment)
-        import_lambda_module("config").get_config.cache_clear()
-        return import_lambda_module("handler").lambda_handler
+    @functools.cached_property
+    def config(self) -> Any:
+        """The Lambda's ``Config`` from this worker's own environment mapping.
+
+        Parsed on first use, like a cold start, and never through ``os.environ``:
+        several workers (each with its own variables) share one process. A bad
+        value raises on every event until fixed, as the deployed function would.
+        """
+        return import_lambda_module("config").load_config(self.environment)
+
+    def configure_lambda(self) -> Callable[..., Any]:
+        """The handler's entry point that takes its configuration as an argument."""
+        return import_lambda_module("handler").handle
 
     def run(self) -> None:
         handler = self.configure_lambda()
@@ -64,7 +74,9 @@ class EventWorker(threading.Thread):
 
     def handle(self, handler: Any, sqs: Any, message: dict[str, Any]) -> None:
         try:
-            result = handler(decode_event(message["Body"]), LambdaContext(self.timeout_s))
+            result = handler(
+                decode_event(message["Body"]), LambdaContext(self.timeout_s), self.config
+            )
         except Exception:
             logger.exception("The Lambda raised; the event stays queued and will be retried")
             return

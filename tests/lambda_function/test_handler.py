@@ -453,3 +453,36 @@ def test_long_failure_message_is_truncated_in_callback_and_manifest(
     manifest_key = f"image/{upload_id}/manifest.json"
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
     assert manifest["callback"] == payload
+
+
+def test_handle_takes_its_configuration_as_an_argument(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext,
+    lambda_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, reload_config: Any,
+) -> None:  # fmt: skip
+    """In-process runners pass a config; the process environment is not read at all."""
+    from lambda_function.config import load_config
+
+    config = load_config({**lambda_env, "IMAGE_FOLDER": "elsewhere/", "KEEP_SOURCE": "on"})
+    monkeypatch.setenv("CALLBACK_URL", "http://127.0.0.1:9/never-called/")
+    monkeypatch.setenv("IMAGE_FOLDER", "wrong/")
+    reload_config()
+    upload_id = upload(s3, bucket, images.jpeg())
+
+    result = handler_module.handle(s3_event(bucket, f"temp/{upload_id}"), context, config)
+
+    assert result == {"records": 1, "outcomes": ["ready"]}
+    assert f"elsewhere/{upload_id}/manifest.json" in keys(s3, bucket)
+    assert f"temp/{upload_id}" in keys(s3, bucket)  # KEEP_SOURCE from the config
+    assert [payload["upload_id"] for payload in callback_server.payloads()] == [upload_id]
+
+
+def test_lambda_handler_reads_the_environment_once_per_cold_start(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    first = upload(s3, bucket, images.jpeg())
+    assert lambda_handler(s3_event(bucket, f"temp/{first}"), context)["outcomes"] == ["ready"]
+    monkeypatch.setenv("IMAGE_FOLDER", "changed-after-the-cold-start/")
+    second = upload(s3, bucket, images.jpeg())
+    assert lambda_handler(s3_event(bucket, f"temp/{second}"), context)["outcomes"] == ["ready"]
+    assert f"image/{second}/manifest.json" in keys(s3, bucket)

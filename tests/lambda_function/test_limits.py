@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from lambda_function import config as config_module
-from lambda_function import handler, limits, pipeline
+from lambda_function import limits, metadata, pipeline
 from lambda_function.config import load_config
 from lambda_function.errors import ConfigError
-from lambda_function.handler import spec_for
+from lambda_function.metadata import spec_for
 from lambda_function.pipeline import VariantSpec
 from lambda_function.storage import SourceObject
 
@@ -25,16 +25,22 @@ def _source(variants: str) -> SourceObject:
 
 def test_limits_are_one_set_of_named_constants_used_everywhere() -> None:
     assert (limits.MAX_BOX, limits.MAX_VARIANTS) == (8192, 12)
+    assert limits.MAX_BLUR_RADIUS == 250
     # Every Lambda module uses the shared names, none keeps its own copy.
     assert pipeline.MAX_BOX is limits.MAX_BOX
-    assert handler.MAX_VARIANTS is limits.MAX_VARIANTS
+    assert metadata.MAX_VARIANTS is limits.MAX_VARIANTS
+    assert metadata.MAX_BLUR_RADIUS is limits.MAX_BLUR_RADIUS
     assert config_module.MAX_BOX is limits.MAX_BOX
+    assert config_module.MAX_BLUR_RADIUS is limits.MAX_BLUR_RADIUS
     for module in sorted((ROOT / "lambda_function").glob("*.py")):
         if module.name == "limits.py":
             continue
         text = module.read_text()
         assert "8192" not in text, module.name
-        assert not re.search(r"^MAX_(BOX|VARIANTS)\s*=", text, re.MULTILINE), module.name
+        assert not re.search(r"\b250\b", text), module.name
+        assert not re.search(r"^MAX_(BOX|VARIANTS|BLUR_RADIUS)\s*=", text, re.MULTILINE), (
+            module.name
+        )
 
 
 def test_box_and_variant_count_limits_are_enforced() -> None:
@@ -68,3 +74,19 @@ def test_contract_and_django_state_the_same_limits() -> None:
     }
     assert django["MAX_BOX"] == limits.MAX_BOX
     assert django["MAX_VARIANTS"] == limits.MAX_VARIANTS
+    assert django["MAX_BLUR_RADIUS"] == limits.MAX_BLUR_RADIUS
+    # The deploy command's own check reads the twin, not a third copy of the number.
+    infra_config = (ROOT / "async_image_upload" / "infra" / "config.py").read_text()
+    assert "MAX_BLUR_RADIUS" in infra_config
+    assert not re.search(r"\b250\b", infra_config)
+
+
+def test_blur_radius_limit_is_enforced() -> None:
+    assert load_config({"BLUR_RADIUS": "250"}).blur_radius == 250
+    with pytest.raises(ConfigError, match="BLUR_RADIUS"):
+        load_config({"BLUR_RADIUS": "251"})
+    config = load_config({})
+    source = SourceObject(key="temp/x", etag="e", size=1, metadata={"blur-radius": "250"})
+    assert spec_for(source, config).blur_radius == 250
+    source = SourceObject(key="temp/x", etag="e", size=1, metadata={"blur-radius": "251"})
+    assert spec_for(source, config).blur_radius == config.blur_radius  # falls back

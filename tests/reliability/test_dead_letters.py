@@ -28,6 +28,7 @@ from django.core.management import CommandError, call_command
 
 from async_image_upload import ImageUpload, Status
 from async_image_upload import dead_letters as dl
+from async_image_upload.local.invoker import LocalInvoker
 from async_image_upload.testing import s3_event
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:photos-thumbnails:$LATEST"
@@ -212,7 +213,7 @@ def test_command_exit_codes(sqs, queue_url, s3_server, settings) -> None:
     park(sqs, queue_url, destination_record(event_for(uuid.uuid4()), "boom"))
     settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, "CALLBACK_URL": None}
     with pytest.raises(dl.ReplayError, match="CALLBACK_URL"):
-        dl.LocalInvoker.from_settings()
+        LocalInvoker.from_settings()
     with pytest.raises(CommandError) as missing:
         call_command(
             "replay_dead_letters", "--queue-url", f"{queue_url}-gone", "--endpoint-url", s3_server

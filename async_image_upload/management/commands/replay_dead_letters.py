@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from async_image_upload import dead_letters as dl
 from async_image_upload.conf import upload_settings
+from async_image_upload.local.invoker import LocalInvoker
 from async_image_upload.models import ImageUpload
 
 EXIT_FAILED = 1
@@ -145,7 +146,7 @@ class Command(BaseCommand):
     def invoker(self, session: _Clients, options: dict[str, Any]) -> dl.Invoker:
         if options["local"]:
             try:
-                return dl.LocalInvoker.from_settings()
+                return LocalInvoker.from_settings()
             except dl.ReplayError as exc:
                 raise CommandError(str(exc), returncode=EXIT_UNUSABLE) from exc
         return dl.LambdaInvoker(session.client("lambda"), options["invoke_function"])
