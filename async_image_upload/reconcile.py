@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -44,7 +45,7 @@ _S3_ERRORS = (ClientError, BotoCoreError)
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 
 
-class Action:
+class Action(StrEnum):
     """What reconcile did (or, in a dry run, would do) to one upload or key."""
 
     FINISHED_READY = "finished_ready"
@@ -57,22 +58,11 @@ class Action:
     #: A UUID folder under IMAGE_PREFIX holding files the Lambda never writes.
     NOT_OURS = "not_ours"
     ERROR = "error"
-    ALL = (
-        FINISHED_READY,
-        FINISHED_FAILED,
-        ALREADY_FINAL,
-        EXPIRED,
-        STUCK,
-        ORPHAN_TEMP,
-        ORPHAN_OUTPUT,
-        NOT_OURS,
-        ERROR,
-    )
 
 
 @dataclass(frozen=True)
 class Finding:
-    action: str
+    action: Action
     subject: str
     detail: str = ""
 
@@ -87,13 +77,13 @@ class ReconcileReport:
     findings: list[Finding] = field(default_factory=list)
     deleted_keys: int = 0
 
-    def add(self, action: str, subject: str, detail: str = "") -> None:
+    def add(self, action: Action, subject: str, detail: str = "") -> None:
         self.findings.append(Finding(action, subject, detail))
 
-    def count(self, action: str) -> int:
+    def count(self, action: Action) -> int:
         return sum(1 for finding in self.findings if finding.action == action)
 
-    def subjects(self, action: str) -> list[str]:
+    def subjects(self, action: Action) -> list[str]:
         return [finding.subject for finding in self.findings if finding.action == action]
 
     @property
@@ -111,7 +101,7 @@ class ReconcileReport:
         return {
             "dry_run": self.dry_run,
             "open_checked": self.open_checked,
-            "counts": {action: self.count(action) for action in Action.ALL},
+            "counts": {action: self.count(action) for action in Action},
             "deleted_keys": self.deleted_keys,
             "findings": [vars(finding) for finding in self.findings],
         }
