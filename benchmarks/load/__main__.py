@@ -412,9 +412,9 @@ after another with the shipped headless client (`async_image_upload.local.client
 presign, multipart POST to S3, poll with backoff). The photo is the local stack's
 generated sample ({flow["photo_bytes"]:,} bytes, 1600x1200 JPEG with GPS EXIF). S3 is moto's
 server; its own ObjectCreated notifications feed {flow["lambda_workers"]} in-process workers
-running the production `lambda_handler`; Django runs on a threaded WSGI server in
-the same process as the workers (so every `upload_status_changed` can be counted)
-on PostgreSQL.
+running the production `handle` (what `lambda_handler` wraps); Django runs on a
+threaded WSGI server in the same process as the workers (so every
+`upload_status_changed` can be counted) on PostgreSQL.
 
 {flow_table}
 
