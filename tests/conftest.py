@@ -7,6 +7,7 @@ entry point, as in a downstream project: ``s3_server``, ``aws_client``,
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -35,6 +36,21 @@ def _fresh_throttle_cache() -> None:
         return
     if settings.configured:
         cache.clear()
+
+
+@pytest.fixture
+def signals() -> Iterator[list[tuple[str, str, str]]]:
+    """Every ``upload_status_changed`` sent during the test, as (upload id, previous, new)."""
+    from async_image_upload import upload_status_changed
+
+    received: list[tuple[str, str, str]] = []
+
+    def receiver(upload: Any, previous_status: str, status: str, **kwargs: Any) -> None:
+        received.append((str(upload.pk), previous_status, status))
+
+    upload_status_changed.connect(receiver, weak=False)
+    yield received
+    upload_status_changed.disconnect(receiver)
 
 
 @pytest.fixture

@@ -13,22 +13,10 @@ import threading
 import pytest
 from django.db import connection
 
-from async_image_upload import ImageUpload, Status, upload_status_changed
+from async_image_upload import ImageUpload, Status
 from async_image_upload.testing import callback_payload, post_callback
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def signals():
-    received = []
-
-    def receiver(upload, previous_status, status, **kwargs):
-        received.append((upload.pk, previous_status, status))
-
-    upload_status_changed.connect(receiver)
-    yield received
-    upload_status_changed.disconnect(receiver)
 
 
 def test_good_callback_marks_ready_and_signals_once(
@@ -39,7 +27,7 @@ def test_good_callback_marks_ready_and_signals_once(
         response = post_callback(api_client, callback_payload(upload))
     assert response.status_code == 200, response.content
     assert response.json() == {"id": str(upload.pk), "status": "ready", "outcome": "applied"}
-    assert signals == [(upload.pk, "pending", "ready")]
+    assert signals == [(str(upload.pk), "pending", "ready")]
     upload.refresh_from_db()
     assert upload.status == Status.READY and len(upload.variants) == 8
 
@@ -104,4 +92,4 @@ def test_two_identical_callbacks_racing_make_one_transition(make_upload, signals
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(results) == ["applied", "duplicate"]
-    assert signals == [(upload.pk, "pending", "ready")]
+    assert signals == [(str(upload.pk), "pending", "ready")]
