@@ -1,30 +1,25 @@
-"""Fixtures shared by the Django-side tests (the Lambda's tests have their own)."""
+"""Fixtures shared by every tier; S3 and AWS fixtures come from the shipped plugin.
+
+The plugin (``async_image_upload.testing.pytest_plugin``) is loaded through its
+entry point, as in a downstream project: ``s3_server``, ``aws_client``,
+``upload_bucket`` and ``fake_aws_credentials`` live there.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-#: Fake credentials for every test, so nothing can reach real AWS with a
-#: developer's own keys, and signing works without any configured profile.
-FAKE_AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_CONFIG_FILE": "/dev/null",
-    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-}
-
 
 @pytest.fixture(autouse=True, scope="session")
-def _fake_aws_credentials() -> Any:
-    mp = pytest.MonkeyPatch()
-    for name, value in FAKE_AWS_ENV.items():
-        mp.setenv(name, value)
-    yield
-    mp.undo()
+def _fake_aws_credentials(fake_aws_credentials: dict[str, str]) -> None:
+    """The plugin's fake AWS keys for every test, not only those using its S3 server.
+
+    Nothing can reach real AWS with a developer's own keys, and signing works
+    without any configured profile.
+    """
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +36,21 @@ def _fresh_throttle_cache() -> None:
         return
     if settings.configured:
         cache.clear()
+
+
+@pytest.fixture
+def signals() -> Iterator[list[tuple[str, str, str]]]:
+    """Every ``upload_status_changed`` sent during the test, as (upload id, previous, new)."""
+    from async_image_upload import upload_status_changed
+
+    received: list[tuple[str, str, str]] = []
+
+    def receiver(upload: Any, previous_status: str, status: str, **kwargs: Any) -> None:
+        received.append((str(upload.pk), previous_status, status))
+
+    upload_status_changed.connect(receiver, weak=False)
+    yield received
+    upload_status_changed.disconnect(receiver)
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""Fixtures for the infra tests: configs in both bucket modes and architectures."""
+"""Fixtures for the infra tests: configs in both bucket modes and architectures.
+
+The emulated AWS (moto's server) is the shipped plugin's ``s3_server``.
+"""
 
 from __future__ import annotations
 
@@ -31,41 +34,23 @@ def any_config(request) -> StackConfig:
     return make_config(bucket_mode=mode, architecture=arch)
 
 
-@pytest.fixture(scope="session")
-def moto_server():
-    """moto's server on 127.0.0.1 at a free port: real HTTP, real botocore serialisation."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def aws(moto_server, monkeypatch, tmp_path):
-    """A clean emulated account, with fake credentials and no host AWS config leaking in."""
+def aws(s3_server):
+    """A clean emulated account on the plugin's moto server; returns its endpoint URL.
+
+    Every resource is deleted first, so a test sees only the stacks, functions
+    and buckets it made. The fake credentials are the plugin's.
+    """
     import requests
 
-    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    return moto_server
+    requests.post(f"{s3_server}/moto-api/reset", timeout=10).raise_for_status()
+    return s3_server
 
 
 @pytest.fixture
-def clients(aws):
-    import boto3
-
-    def client(service: str):
-        return boto3.client(service, endpoint_url=aws, region_name="us-east-1")
-
-    return client
+def clients(aws, aws_client):
+    """The plugin's ``aws_client`` factory, on a clean account: ``clients("cloudformation")``."""
+    return aws_client
 
 
 @pytest.fixture(scope="session")

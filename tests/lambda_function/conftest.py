@@ -1,4 +1,8 @@
-"""Lambda test fixtures: no Django; real S3 over HTTP (moto's server), real HTTP callbacks."""
+"""Lambda test fixtures: no Django; real S3 over HTTP, real HTTP callbacks.
+
+The S3 server (moto's, ``s3_server``), ``aws_client`` and the fake AWS credentials
+come from the shipped pytest plugin (async_image_upload.testing.pytest_plugin).
+"""
 
 from __future__ import annotations
 
@@ -49,17 +53,6 @@ def assert_clean(output: Output) -> None:
 
 
 # -- S3 and callback servers --------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @dataclass
@@ -131,22 +124,20 @@ def callback_server() -> Iterator[CallbackServer]:
 
 @pytest.fixture
 def lambda_env(
-    monkeypatch: pytest.MonkeyPatch, moto_endpoint: str, callback_server: CallbackServer
+    monkeypatch: pytest.MonkeyPatch, s3_server: str, callback_server: CallbackServer
 ) -> Iterator[dict[str, str]]:
-    """Environment of a deployed Lambda pointed at moto and the callback server."""
+    """Environment of a deployed Lambda pointed at moto and the callback server.
+
+    AWS credentials and region are the plugin's fake ones (``fake_aws_credentials``).
+    """
     env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "S3_ENDPOINT_URL": moto_endpoint,
+        "S3_ENDPOINT_URL": s3_server,
         "CALLBACK_URL": callback_server.url,
         "CALLBACK_SECRET": SECRET,
         "CALLBACK_MAX_ATTEMPTS": "3",
         "CALLBACK_TIMEOUT": "2",
     }
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "KEEP_SOURCE"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("KEEP_SOURCE", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_config.cache_clear()
@@ -167,10 +158,8 @@ _bucket_counter = iter(range(1_000_000))
 
 
 @pytest.fixture
-def s3(lambda_env: dict[str, str]) -> Any:
-    import boto3
-
-    return boto3.client("s3", endpoint_url=lambda_env["S3_ENDPOINT_URL"])
+def s3(lambda_env: dict[str, str], aws_client: Any) -> Any:
+    return aws_client("s3")
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import json
 import re
 import uuid
 from typing import Any
-from urllib.parse import quote_plus
 
 import pytest
 from PIL import Image
 
+from async_image_upload.testing.events import s3_record
 from lambda_function import handler as handler_module
 from lambda_function.errors import CallbackError, ErrorCode, ImageError
 from lambda_function.handler import lambda_handler
@@ -28,37 +28,8 @@ CONTRACT_VARIANT_FIELDS = {
 
 
 def s3_event(bucket: str, *keys: str, event_name: str = "ObjectCreated:Post") -> dict[str, Any]:
-    """An event shaped like S3's own, keys URL-encoded the way S3 encodes them."""
-    return {
-        "Records": [
-            {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": "us-east-1",
-                "eventTime": "2025-11-25T12:00:00.000Z",
-                "eventName": event_name,
-                "userIdentity": {"principalId": "AWS:EXAMPLE"},
-                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-                "responseElements": {"x-amz-request-id": "EXAMPLE", "x-amz-id-2": "EXAMPLE"},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "thumbnails",
-                    "bucket": {
-                        "name": bucket,
-                        "ownerIdentity": {"principalId": "EXAMPLE"},
-                        "arn": f"arn:aws:s3:::{bucket}",
-                    },
-                    "object": {
-                        "key": quote_plus(key, safe="/"),
-                        "size": 1,
-                        "eTag": "0123456789abcdef0123456789abcdef",
-                        "sequencer": "0A1B2C3D4E5F678901",
-                    },
-                },
-            }
-            for key in keys
-        ]
-    }
+    """One event with a record per key (repeats allowed), each in the shipped S3 shape."""
+    return {"Records": [s3_record(bucket, key, event_name=event_name) for key in keys]}
 
 
 def upload(s3: Any, bucket: str, data: bytes, prefix: str = "temp/", **metadata: str) -> str:

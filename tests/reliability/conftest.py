@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from async_image_upload import upload_status_changed
 from async_image_upload.conf import upload_settings
 from async_image_upload.local.worker import LambdaContext
 from async_image_upload.testing import s3_event
@@ -22,19 +21,6 @@ def jpeg_bytes(width: int = 96, height: int = 64) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def signals() -> Iterator[list[tuple[str, str, str]]]:
-    """Every upload_status_changed sent during the test, as (id, previous, status)."""
-    received: list[tuple[str, str, str]] = []
-
-    def receiver(upload: Any, previous_status: str, status: str, **kwargs: Any) -> None:
-        received.append((str(upload.pk), previous_status, status))
-
-    upload_status_changed.connect(receiver, weak=False)
-    yield received
-    upload_status_changed.disconnect(receiver)
 
 
 @pytest.fixture

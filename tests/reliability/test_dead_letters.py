@@ -20,7 +20,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from botocore.exceptions import ClientError
@@ -80,8 +79,8 @@ def destination_record(event: dict[str, Any], error: str, hours_ago: float = 2) 
 
 
 @pytest.fixture
-def sqs(s3_server: str) -> Any:
-    return boto3.client("sqs", endpoint_url=s3_server, region_name="us-east-1")
+def sqs(aws_client: Any) -> Any:
+    return aws_client("sqs")
 
 
 @pytest.fixture
@@ -90,11 +89,11 @@ def queue_url(sqs: Any) -> str:
 
 
 @pytest.fixture
-def simple_lambda(s3_server: str) -> Any:
+def simple_lambda(s3_server: str, aws_client: Any) -> Any:
     """moto's Docker-free Lambda backend for the duration of one test."""
     config_url = f"{s3_server}/moto-api/config"
     requests.post(config_url, json={"lambda": {"use_docker": False}}, timeout=5).raise_for_status()
-    yield boto3.client("lambda", endpoint_url=s3_server, region_name="us-east-1")
+    yield aws_client("lambda")
     requests.post(config_url, json={"lambda": {"use_docker": True}}, timeout=5).raise_for_status()
 
 

@@ -1,14 +1,18 @@
-"""parse_callback (what the view runs) and CallbackSerializer (what OpenAPI shows) agree.
+"""The callback body's validation, async_image_upload/api/callback.py.
 
-Both are run on the same payloads: a valid one and many JSON-natural mutations of
-it. They must accept and reject the same ones, name the same fields, and accept
-the same data. parse_callback is stricter on purpose in one way: it never coerces
+parse_callback (what the view runs) and CallbackSerializer (what OpenAPI shows)
+agree. Both are run on the same payloads: a valid one and many JSON-natural
+mutations of it. They must accept and reject the same ones, name the same fields,
+and accept the same data. parse_callback is stricter on purpose in one way: it never coerces
 types (DRF turns "12" into 12 and "true" into True); that is tested separately.
+The last tests send signed but wrong bodies through the endpoint (CallbackView
+runs parse_callback): 400 with the field named, 413 when too large.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -17,9 +21,12 @@ from typing import Any
 import pytest
 from rest_framework.exceptions import ValidationError
 
+from async_image_upload import ImageUpload, Status
 from async_image_upload.api.callback import MAX_BYTES, MAX_PIXELS_SIDE, parse_callback
 from async_image_upload.api.serializers import CallbackSerializer
-from async_image_upload.testing import callback_payload
+from async_image_upload.testing import callback_payload, post_callback, signed_callback_headers
+
+URL = "/uploads/callback/"
 
 
 def an_upload() -> SimpleNamespace:
@@ -147,3 +154,63 @@ def test_the_documented_example_is_a_valid_callback() -> None:
     from async_image_upload.api.schema import EXAMPLE_CALLBACK
 
     assert parse_callback(copy.deepcopy(EXAMPLE_CALLBACK))["status"] == "ready"
+
+
+# -- through the endpoint: signed, but wrong ---------------------------------------
+
+
+def signed(api_client, body: bytes):
+    headers = signed_callback_headers(body)
+    return api_client.generic("POST", URL, body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda p: p.update(version=2), "version"),
+        (lambda p: p.update(status="processing"), "status"),
+        (lambda p: p.update(upload_id="nope"), "upload_id"),
+        (lambda p: p.update(variants=[]), "variants"),
+        (lambda p: p["variants"][0].update(key="image/someone-else/400x400.jpg"), "variants"),
+        (lambda p: p["variants"][0].update(key="../../etc/passwd"), "variants"),
+        (lambda p: p["variants"][0].update(width=-1), "variants"),
+        (lambda p: p["source"].update(key="temp/another"), "source"),
+        (lambda p: p.update(placeholder="javascript:alert(1)"), "placeholder"),
+        (lambda p: p.update(status="failed", error=None), "error"),
+        (lambda p: p.update(variants=p["variants"] * 10), "variants"),
+    ],
+)
+def test_malformed_bodies_get_400_with_message(api_client, make_upload, mutate, field) -> None:
+    upload = make_upload()
+    payload = callback_payload(upload)
+    mutate(payload)
+    response = signed(api_client, json.dumps(payload).encode())
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert ImageUpload.objects.get(pk=upload.pk).status == Status.PENDING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", [b"{oops", b"[]", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000])
+def test_junk_json_gets_400(api_client, body) -> None:
+    response = signed(api_client, body)
+    assert response.status_code == 400
+    message = response.json()
+    assert message.get("detail") or message.get("non_field_errors")
+
+
+@pytest.mark.django_db
+def test_oversized_body_is_refused_before_parsing(api_client, make_upload) -> None:
+    body = b'{"pad": "' + b"x" * (300 * 1024) + b'"}'
+    response = signed(api_client, body)
+    assert response.status_code == 413
+
+
+@pytest.mark.django_db
+def test_no_session_or_csrf_needed(make_upload) -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    upload = make_upload()
+    assert post_callback(client, callback_payload(upload)).status_code == 200
