@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from rest_framework import status as http
@@ -28,6 +27,7 @@ from async_image_upload.api.schema import (
     uuid_path_parameter,
 )
 from async_image_upload.conf import upload_settings
+from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.models import ImageUpload, InvalidTransition
 from async_image_upload.services import apply_callback, create_upload
 
@@ -195,8 +195,8 @@ class UploadDetailView(_ConfiguredAPIView):
     )
     def get(self, request: Request, pk: str) -> Response:
         try:
-            upload_id = uuid.UUID(pk)
-        except ValueError as exc:
+            upload_id = parse_upload_id(pk)
+        except InvalidUploadId as exc:
             raise NotFound("No such upload.") from exc
         upload = visible_uploads(request).filter(pk=upload_id).first()
         if upload is None:
