@@ -11,6 +11,7 @@ keeps the two in step.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -28,6 +29,42 @@ MAX_BYTES = 2**63 - 1
 _CONTENT_TYPE = re.compile(r"^image/[a-z0-9.+-]+\Z")
 _ERROR_CODE = re.compile(r"^[a-z0-9_]+\Z")
 _MISSING = object()
+
+
+class BodyNotJSON(ValueError):
+    """The body is not one JSON document the callback can read; the message says why."""
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            # Two parsers could each take a different one: refuse rather than pick.
+            raise BodyNotJSON(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise BodyNotJSON(f"{name} is not JSON")
+
+
+def load_callback_body(body: bytes) -> Any:
+    """The body as JSON, or :class:`BodyNotJSON`.
+
+    Strict where Python's ``json`` is lenient: duplicate keys, ``NaN`` and
+    ``Infinity`` are refused. Integers longer than Python converts
+    (``sys.get_int_max_str_digits``) raise ``ValueError`` there, and are
+    refused here with the rest.
+    """
+    try:
+        return json.loads(
+            body, object_pairs_hook=_object_without_duplicates, parse_constant=_refuse_constant
+        )
+    except BodyNotJSON:
+        raise
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, int digits
+        raise BodyNotJSON(str(exc)) from None
 
 
 class _Invalid(Exception):

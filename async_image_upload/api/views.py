@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -18,7 +17,7 @@ from rest_framework.views import APIView
 
 from async_image_upload import signing
 from async_image_upload.api import serializers as s
-from async_image_upload.api.callback import parse_callback
+from async_image_upload.api.callback import BodyNotJSON, load_callback_body, parse_callback
 from async_image_upload.api.presign import parse_presign_request
 from async_image_upload.api.schema import (
     error_responses,
@@ -291,8 +290,8 @@ class CallbackView(APIView):
         if verified.secret_index:
             logger.info("Upload callback signed with a fallback secret; finish the rotation.")
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            payload = load_callback_body(body)
+        except BodyNotJSON as exc:
             return Response(
                 {"detail": f"Body is not JSON: {exc}"}, status=http.HTTP_400_BAD_REQUEST
             )
