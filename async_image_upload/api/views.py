@@ -28,7 +28,7 @@ from async_image_upload.api.schema import (
 from async_image_upload.conf import upload_settings
 from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.models import ImageUpload, InvalidTransition
-from async_image_upload.services import apply_callback, create_upload
+from async_image_upload.services import PendingCapReached, apply_callback, create_upload
 
 logger = logging.getLogger("async_image_upload")
 
@@ -134,17 +134,17 @@ class UploadCreateView(_ConfiguredAPIView):
     )
     def post(self, request: Request) -> Response:
         data = self.validated_request(request)
-        if request.user and request.user.is_authenticated:
-            cap = int(upload_settings.MAX_PENDING_PER_USER)
-            if ImageUpload.objects.open_pending_count(request.user, limit=cap) >= cap:
-                raise TooManyPending()
-        created = create_upload(
-            owner=request.user,
-            options=data["options"],
-            filename=data.get("filename", ""),
-            content_type=data["content_type"],
-            size=data["size"],
-        )
+        try:
+            created = create_upload(
+                owner=request.user,
+                options=data["options"],
+                filename=data.get("filename", ""),
+                content_type=data["content_type"],
+                size=data["size"],
+                max_pending=int(upload_settings.MAX_PENDING_PER_USER),
+            )
+        except PendingCapReached as exc:
+            raise TooManyPending() from exc
         body = {
             "id": str(created.upload.pk),
             "status": created.upload.status,
