@@ -15,6 +15,9 @@ ORIGINAL = "original"
 #: would make it fall back to its environment defaults, or fail at cold start.
 MAX_BOX = 8192
 MAX_VARIANTS = 12
+#: The longest inline placeholder a callback may carry, ``data:`` prefix included.
+#: The Lambda makes a 16-pixel WebP of a few hundred characters.
+MAX_PLACEHOLDER_CHARS = 8192
 _BOX = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 
 

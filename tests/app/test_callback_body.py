@@ -68,3 +68,56 @@ def test_the_parser_keeps_ordinary_json() -> None:
     }
     with pytest.raises(BodyNotJSON):
         load_callback_body(b'{"a": 1, "a": 2}')
+
+
+# -- the placeholder (issue 12.7) -------------------------------------------------------
+
+TINY_WEBP = "data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA=="
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "data:image/png');background-image:url('https://evil.example/x.png",
+        "data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4=",
+        "data:image/svg+xml,<svg onload=alert(1)>",
+        "data:image/png,rawbytes",
+        "data:image/webp;base64,not base64!",
+        "data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA",  # bad padding
+        "data:image/webp;base64,",
+        'data:image/jpeg;base64,/9j/"><script>alert(1)</script>',
+        "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+        "DATA:image/png;base64,iVBORw0KGgo=",
+        " data:image/png;base64,iVBORw0KGgo=",
+        "data:image/png;base64,iVBORw0KGgo=\n",
+        "javascript:alert(1)",
+        "data:image/webp;base64," + "A" * 8192,
+    ],
+)
+def test_a_placeholder_other_than_a_small_raster_data_uri_is_400(
+    api_client: Any, make_upload: Any, placeholder: str
+) -> None:
+    from async_image_upload.api.serializers import CallbackSerializer
+
+    upload = make_upload()
+    payload = {**callback_payload(upload), "placeholder": placeholder}
+    response = _post_signed(api_client, json.dumps(payload).encode())
+    assert response.status_code == 400, response.content
+    assert "placeholder" in response.json()
+    upload.refresh_from_db()
+    assert (upload.status, upload.placeholder) == ("pending", "")
+    assert not CallbackSerializer(data=payload).is_valid()  # the OpenAPI twin agrees
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [TINY_WEBP, "data:image/png;base64,iVBORw0KGgo=", "data:image/avif;base64,AAAA", "", None],
+)
+def test_a_raster_data_uri_placeholder_is_accepted(
+    api_client: Any, make_upload: Any, placeholder: str | None
+) -> None:
+    upload = make_upload()
+    payload = {**callback_payload(upload), "placeholder": placeholder}
+    assert _post_signed(api_client, json.dumps(payload).encode()).status_code == 200
+    upload.refresh_from_db()
+    assert upload.placeholder == (placeholder or "")
