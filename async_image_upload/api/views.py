@@ -25,6 +25,7 @@ from async_image_upload.api.schema import (
     extend_schema,
     uuid_path_parameter,
 )
+from async_image_upload.api.throttling import AnonymousPendingCap
 from async_image_upload.conf import upload_settings
 from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.models import ImageUpload, InvalidTransition
@@ -136,6 +137,12 @@ class UploadCreateView(_ConfiguredAPIView):
     )
     def post(self, request: Request) -> Response:
         data = self.validated_request(request)
+        anonymous = None
+        if not (request.user and request.user.is_authenticated):
+            anonymous = AnonymousPendingCap(request)
+            open_ids = anonymous.open_ids()
+            if len(open_ids) >= int(upload_settings.MAX_PENDING_PER_ANONYMOUS_CLIENT):
+                raise TooManyPending()
         try:
             created = create_upload(
                 owner=request.user,
@@ -147,6 +154,8 @@ class UploadCreateView(_ConfiguredAPIView):
             )
         except PendingCapReached as exc:
             raise TooManyPending() from exc
+        if anonymous is not None:
+            anonymous.remember(open_ids, created.upload.pk)
         body = {
             "id": str(created.upload.pk),
             "status": created.upload.status,
