@@ -116,7 +116,11 @@ def _lock_owner(owner: Any, alias: str) -> None:
 
     The upload's foreign key puts the owner in the same database. The count after
     it is a new statement, so under READ COMMITTED (PostgreSQL's default) it sees
-    every upload committed by whoever held the lock before.
+    every upload committed by whoever held the lock before. Under REPEATABLE READ
+    (MariaDB's and MySQL's default) the transaction's snapshot is taken at its
+    first plain read, which is that count, after the lock; a project whose
+    ``ATOMIC_REQUESTS`` transaction has read before the view runs should give
+    that database READ COMMITTED, or the count may miss a concurrent upload.
     """
     manager = type(owner)._default_manager.using(alias)
     list(manager.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
