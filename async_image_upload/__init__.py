@@ -14,7 +14,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "AsyncImage": "async_image_upload.values",
+    "AsyncImageAdminMixin": "async_image_upload.forms",
     "AsyncImageField": "async_image_upload.fields",
+    "AsyncImageFormMixin": "async_image_upload.forms",
     "AsyncImageSerializerField": "async_image_upload.api.fields",
     "ImageUpload": "async_image_upload.models",
     "InvalidTransition": "async_image_upload.models",
@@ -27,7 +29,9 @@ _EXPORTS = {
 
 __all__ = [
     "AsyncImage",
+    "AsyncImageAdminMixin",
     "AsyncImageField",
+    "AsyncImageFormMixin",
     "AsyncImageSerializerField",
     "ImageUpload",
     "InvalidTransition",
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
     from async_image_upload.api.fields import AsyncImageSerializerField
     from async_image_upload.conf import upload_settings
     from async_image_upload.fields import AsyncImageField
+    from async_image_upload.forms import AsyncImageAdminMixin, AsyncImageFormMixin
     from async_image_upload.models import ImageUpload, InvalidTransition, Status
     from async_image_upload.signals import upload_status_changed
     from async_image_upload.values import AsyncImage, Variant, prefetch_uploads

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.core import checks
+from rest_framework.settings import api_settings
 
 from async_image_upload.conf import DEFAULTS, SETTINGS_NAME, upload_settings
 from async_image_upload.variants import parse_variants
@@ -120,7 +121,40 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         messages.append(_error("PRESIGN_EXPIRY cannot exceed 7 days (SigV4's limit).", "E010"))
     if not s.callback_secrets:
         messages.append(_error("No callback secret: set SECRET_KEY or CALLBACK_SECRETS.", "E011"))
+    if anonymous_uploads_allowed() and api_settings.NUM_PROXIES is None:
+        messages.append(
+            _warning(
+                "Anonymous uploads are allowed and REST_FRAMEWORK['NUM_PROXIES'] is unset.",
+                "W003",
+                hint="DRF then keys anonymous throttles and the anonymous open-upload cap on "
+                "X-Forwarded-For, which any client can set. Set NUM_PROXIES to the number "
+                "of proxies in front of Django (0 for none).",
+            )
+        )
     return messages
+
+
+def anonymous_uploads_allowed() -> bool:
+    """Whether PERMISSION_CLASSES let an anonymous caller start an upload."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpRequest
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+    django_request = HttpRequest()
+    django_request.method = "POST"
+    request = Request(django_request)
+    request.user = AnonymousUser()
+    # A plain view: permissions judge the request; importing the app's views here
+    # would make checks depend on the whole API (and close an import cycle).
+    view = APIView()
+    try:
+        return all(
+            permission().has_permission(request, view)
+            for permission in upload_settings.PERMISSION_CLASSES
+        )
+    except Exception:  # a project's permission that needs more than this: cannot tell
+        return False
 
 
 def check_field_options(field: Any) -> list[checks.CheckMessage]:

@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     # Seconds after which a never-finished upload may be marked expired.
     "UPLOAD_EXPIRY": 24 * 60 * 60,
     "MAX_PENDING_PER_USER": 20,
+    # Where PERMISSION_CLASSES admit anonymous callers: open uploads per client address.
+    "MAX_PENDING_PER_ANONYMOUS_CLIENT": 5,
     # What the Lambda makes.
     "VARIANTS": ["50x50", "100x100", "400x400", "original"],
     "BLUR": True,

@@ -9,23 +9,19 @@ from django.core import checks, exceptions
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from async_image_upload.forms import AsyncImageFormField
+from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.values import AsyncImage
 
 
 def _to_uuid(value: Any) -> uuid.UUID | None:
     from async_image_upload.models import ImageUpload
 
-    if value is None or value == "":
-        return None
-    if isinstance(value, AsyncImage):
-        return value.id
     if isinstance(value, ImageUpload):
         return value.pk
-    if isinstance(value, uuid.UUID):
-        return value
     try:
-        return uuid.UUID(str(value))
-    except (ValueError, AttributeError, TypeError) as exc:
+        return parse_upload_id(value)
+    except InvalidUploadId as exc:
         raise exceptions.ValidationError(
             _("“%(value)s” is not a valid upload id."), code="invalid", params={"value": value}
         ) from exc
@@ -152,8 +148,6 @@ class AsyncImageField(models.Field):
         return "" if value is None else str(_to_uuid(value))
 
     def formfield(self, **kwargs: Any) -> Any:
-        from async_image_upload.forms import AsyncImageFormField
-
         return super().formfield(
             **{"form_class": AsyncImageFormField, "model_field": self, **kwargs}
         )

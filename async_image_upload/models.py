@@ -77,7 +77,7 @@ class ImageUploadQuerySet(models.QuerySet["ImageUpload"]):
         """
         return count_up_to(
             self.model,
-            alias=router.db_for_read(self.model),
+            alias=self.db,
             where=[
                 ("owner", "=", owner.pk),
                 ("status", "=", Status.PENDING),

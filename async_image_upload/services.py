@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from django.db import router, transaction
 from django.utils import timezone
 
 from async_image_upload import s3
@@ -52,10 +53,27 @@ class CreatedUpload:
     post_expires_at: datetime
 
 
+class PendingCapReached(Exception):
+    """The owner already has ``max_pending`` open uploads."""
+
+
 def create_upload(
-    *, owner: Any, options: UploadOptions, filename: str, content_type: str, size: int
+    *,
+    owner: Any,
+    options: UploadOptions,
+    filename: str,
+    content_type: str,
+    size: int,
+    max_pending: int | None = None,
 ) -> CreatedUpload:
-    """Record a pending upload and sign a POST policy for exactly its key."""
+    """Record a pending upload and sign a POST policy for exactly its key.
+
+    With ``max_pending``, an authenticated owner who already has that many open
+    (pending, unexpired) uploads gets :class:`PendingCapReached` instead. The
+    count and the insert run in one transaction holding a lock on the owner's
+    row, so concurrent requests take turns and the cap holds on every database
+    with row locks (PostgreSQL, MariaDB, MySQL); SQLite serializes writers anyway.
+    """
     now = timezone.now()
     upload_id = uuid.uuid4()
     post = s3.presigned_post(
@@ -68,9 +86,10 @@ def create_upload(
             "blur-radius": str(options.blur_radius),
         },
     )
-    upload = ImageUpload.objects.create(
+    owner = owner if getattr(owner, "is_authenticated", False) else None
+    upload = ImageUpload(
         id=upload_id,
-        owner=owner if getattr(owner, "is_authenticated", False) else None,
+        owner=owner,
         field_id=options.field_id,
         original_filename=filename,
         content_type=content_type,
@@ -80,7 +99,32 @@ def create_upload(
         created_at=now,
         expires_at=now + timedelta(seconds=upload_settings.UPLOAD_EXPIRY),
     )
+    alias = router.db_for_write(ImageUpload)
+    if owner is None or max_pending is None:
+        upload.save(force_insert=True, using=alias)
+    else:
+        with transaction.atomic(using=alias):
+            _lock_owner(owner, alias)
+            pending = ImageUpload.objects.using(alias).open_pending_count(owner, max_pending)
+            if pending >= max_pending:
+                raise PendingCapReached()
+            upload.save(force_insert=True, using=alias)
     return CreatedUpload(upload, post, now + timedelta(seconds=post.expires_in))
+
+
+def _lock_owner(owner: Any, alias: str) -> None:
+    """Hold the owner's row until the transaction ends: their presigns queue here.
+
+    The upload's foreign key puts the owner in the same database. The count after
+    it is a new statement, so under READ COMMITTED (PostgreSQL's default) it sees
+    every upload committed by whoever held the lock before. Under REPEATABLE READ
+    (MariaDB's and MySQL's default) the transaction's snapshot is taken at its
+    first plain read, which is that count, after the lock; a project whose
+    ``ATOMIC_REQUESTS`` transaction has read before the view runs should give
+    that database READ COMMITTED, or the count may miss a concurrent upload.
+    """
+    manager = type(owner)._default_manager.using(alias)
+    list(manager.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
 
 
 class CallbackOutcome(StrEnum):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 TIMESTAMP_HEADER = "X-Image-Upload-Timestamp"
 SIGNATURE_HEADER = "X-Image-Upload-Signature"
 SCHEME = "v1"
+#: A v1 signature: lower-case hex SHA-256. Anything else is compared with nothing.
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class SignatureError(Exception):
@@ -73,6 +76,9 @@ def verify(
     ]
     if not candidates:
         raise SignatureError("No v1 signature.")
+    # compare_digest raises TypeError for a non-ASCII str: only well-formed digests
+    # reach it, and a malformed one is a mismatch like any other wrong signature.
+    candidates = [c for c in candidates if c.isascii() and _HEX_DIGEST.fullmatch(c)]
     secret_list = [s for s in secrets if s]
     if not secret_list:
         raise SignatureError("No callback secret is configured.")

@@ -17,6 +17,9 @@ MAX_BOX = 8192
 MAX_VARIANTS = 12
 #: The Lambda's largest blur radius: a larger ``BLUR_RADIUS`` would fail its cold start.
 MAX_BLUR_RADIUS = 250
+#: The longest inline placeholder a callback may carry, ``data:`` prefix included.
+#: The Lambda makes a 16-pixel WebP of a few hundred characters.
+MAX_PLACEHOLDER_CHARS = 8192
 _BOX = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 
 

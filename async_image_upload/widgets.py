@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
+from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.values import AsyncImage
 
 try:  # Django 5.2+: Media can declare <script type="module"> itself.
@@ -32,6 +33,11 @@ class AsyncImageWidget(forms.TextInput):
     (``uploader.js``). The field id the upload is made for comes from
     ``field_id`` or a ``data-field`` attribute; without one the API applies
     the app-wide settings.
+
+    The preview shows only what ``preview_rule`` returns for the value: the
+    form field sets it to its own rules (the user's own, attachable upload, or
+    the one the row holds). A widget without a rule previews nothing, so a
+    pasted or posted id never reveals someone else's image.
     """
 
     template_name = "async_image_upload/widgets/async_image.html"
@@ -44,6 +50,7 @@ class AsyncImageWidget(forms.TextInput):
     def __init__(self, attrs: dict[str, Any] | None = None, *, field_id: str = "") -> None:
         super().__init__(attrs)
         self.field_id = field_id
+        self.preview_rule: Callable[[Any], AsyncImage | None] | None = None
 
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, AsyncImage):
@@ -52,15 +59,7 @@ class AsyncImageWidget(forms.TextInput):
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
-        image = value if isinstance(value, AsyncImage) else None
-        if image is None and value:
-            from async_image_upload.fields import _to_uuid
-
-            try:
-                upload_id = _to_uuid(value)
-            except ValidationError:  # a bad id: no preview; the form field says why
-                upload_id = None
-            image = AsyncImage(upload_id) if upload_id else None
+        image = self.preview_image(value)
         preview: dict[str, Any] | None = None
         if image is not None and image.upload is not None:
             preview = {
@@ -75,6 +74,16 @@ class AsyncImageWidget(forms.TextInput):
         widget["preview"] = preview
         widget["uploader"] = self.uploader_context(widget["attrs"])
         return context
+
+    def preview_image(self, value: Any) -> AsyncImage | None:
+        """The upload to preview for ``value``, if ``preview_rule`` allows it."""
+        try:
+            upload_id = parse_upload_id(value)
+        except InvalidUploadId:  # a bad id: no preview; the form field says why
+            return None
+        if upload_id is None or self.preview_rule is None:
+            return None
+        return self.preview_rule(upload_id)
 
     def uploader_context(self, attrs: dict[str, Any]) -> dict[str, Any] | None:
         """What widget.js needs, or None where the API is not mounted (no upload button)."""

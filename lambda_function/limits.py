@@ -13,3 +13,6 @@ MAX_VARIANTS = 12
 #: Largest Gaussian radius (``BLUR_RADIUS``, ``x-amz-meta-blur-radius``): beyond it a
 #: blurred variant is a flat colour, and the blur's cost grows with the radius.
 MAX_BLUR_RADIUS = 250
+#: Longest inline placeholder (``data:`` URI) Django accepts in a callback. Ours is a
+#: 16-pixel WebP of a few hundred characters; a test holds the worst case under it.
+MAX_PLACEHOLDER_CHARS = 8192

@@ -29,12 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = "async_image_upload"
 LAMBDA = "lambda_function"
 
-#: Cycles someone is removing right now, each in import order (the last imports
-#: the first). Empty this when the fix lands: every other cycle fails the test.
-KNOWN_CYCLES_BEING_FIXED: tuple[tuple[str, ...], ...] = (
-    ("async_image_upload.fields", "async_image_upload.forms", "async_image_upload.widgets"),
-)
-
 #: Top-level packages each part must never import. The wheel ships only the
 #: app (the Lambda's source travels inside it as data, loaded by path by
 #: ``local/lambda_loader.py``); the Lambda's zip has no Django in it.
@@ -193,20 +187,8 @@ def may_load(graph: dict[str, set[str]], start: set[str]) -> set[str]:
 
 
 def import_order(package: str) -> list[str]:
-    """Dependencies first. Inside a known cycle only module-level imports order it."""
-    graph = import_graph(package)
-    at_import_time = import_graph(package, import_time_only=True)
-    known = [set(cycle) for cycle in KNOWN_CYCLES_BEING_FIXED]
-    dependencies = {
-        module: {
-            target
-            for target in targets
-            if target in at_import_time[module]
-            or not any({module, target} <= cycle for cycle in known)
-        }
-        for module, targets in graph.items()
-    }
-    return list(graphlib.TopologicalSorter(dependencies).static_order())
+    """Dependencies first (the graph is acyclic: another test proves it)."""
+    return list(graphlib.TopologicalSorter(import_graph(package)).static_order())
 
 
 # Runs in a fresh interpreter: imports the modules in the order given and reports,
@@ -302,23 +284,13 @@ def test_the_graph_sees_imports_at_module_level_in_functions_and_relative() -> N
     assert "lambda_function.callback" in lambda_graph["lambda_function.handler"]  # from . import
 
 
-def test_no_import_cycles_except_the_known_one_being_fixed() -> None:
-    known = {frozenset(cycle) for cycle in KNOWN_CYCLES_BEING_FIXED}
+def test_no_import_cycles() -> None:
     for package in (APP, LAMBDA):
-        graph = import_graph(package)
-        cycles = {frozenset(component) for component in strongly_connected(graph)}
-        assert not cycles - known, (
-            f"import cycles in {package}: {sorted(map(sorted, cycles - known))}. Move what "
-            "both modules need into a lower module, or make one of them not import the other."
+        cycles = [sorted(component) for component in strongly_connected(import_graph(package))]
+        assert not cycles, (
+            f"import cycles in {package}: {sorted(cycles)}. Move what both modules need "
+            "into a lower module, or make one of them not import the other."
         )
-        for cycle in KNOWN_CYCLES_BEING_FIXED:
-            if cycle[0].split(".")[0] != package:
-                continue
-            assert frozenset(cycle) in cycles, (
-                f"{cycle} is no longer a cycle: remove it from KNOWN_CYCLES_BEING_FIXED"
-            )
-            for importer, imported in zip(cycle, (*cycle[1:], cycle[0]), strict=True):
-                assert imported in graph[importer], f"{importer} no longer imports {imported}"
 
 
 def test_the_app_never_imports_the_lambda_package_and_the_lambda_never_imports_django() -> None:

@@ -5,20 +5,24 @@ for the package. DRF's nested serializers spent more time copying and walking
 their fields than the database spent on the update; this module checks the
 same rules in plain Python, stricter on types (JSON numbers, booleans and
 strings only, never coerced). :class:`~async_image_upload.api.serializers.CallbackSerializer`
-stays as the OpenAPI description; ``tests/app/test_callback_validation.py``
+stays as the OpenAPI description; ``tests/app/test_api_callback.py``
 keeps the two in step.
 """
 
 from __future__ import annotations
 
+import binascii
+import json
 import re
 import uuid
+from base64 import b64decode
 from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
 from async_image_upload.conf import upload_settings
 from async_image_upload.models import Status
+from async_image_upload.variants import MAX_PLACEHOLDER_CHARS
 
 CALLBACK_VERSION = 1
 MAX_VARIANTS = 64
@@ -27,7 +31,50 @@ MAX_PIXELS_SIDE = 2**31 - 1
 MAX_BYTES = 2**63 - 1
 _CONTENT_TYPE = re.compile(r"^image/[a-z0-9.+-]+\Z")
 _ERROR_CODE = re.compile(r"^[a-z0-9_]+\Z")
+#: Raster types only (never SVG, which can carry script), then base64 and nothing else:
+#: the value ends up in ``src`` attributes and CSS ``url()``s.
+_PLACEHOLDER = re.compile(r"data:image/(?:webp|png|jpeg|avif);base64,([A-Za-z0-9+/]+={0,2})")
+PLACEHOLDER_MESSAGE = (
+    "The placeholder must be a data:image/(webp|png|jpeg|avif);base64, URI "
+    f"of at most {MAX_PLACEHOLDER_CHARS} characters."
+)
 _MISSING = object()
+
+
+class BodyNotJSON(ValueError):
+    """The body is not one JSON document the callback can read; the message says why."""
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            # Two parsers could each take a different one: refuse rather than pick.
+            raise BodyNotJSON(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise BodyNotJSON(f"{name} is not JSON")
+
+
+def load_callback_body(body: bytes) -> Any:
+    """The body as JSON, or :class:`BodyNotJSON`.
+
+    Strict where Python's ``json`` is lenient: duplicate keys, ``NaN`` and
+    ``Infinity`` are refused. Integers longer than Python converts
+    (``sys.get_int_max_str_digits``) raise ``ValueError`` there, and are
+    refused here with the rest.
+    """
+    try:
+        return json.loads(
+            body, object_pairs_hook=_object_without_duplicates, parse_constant=_refuse_constant
+        )
+    except BodyNotJSON:
+        raise
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, int digits
+        raise BodyNotJSON(str(exc)) from None
 
 
 class _Invalid(Exception):
@@ -202,10 +249,24 @@ def _variants(value: Any) -> list[dict[str, Any]]:
     return clean
 
 
+def is_valid_placeholder(value: str) -> bool:
+    """A raster ``data:`` URI of valid base64 within :data:`MAX_PLACEHOLDER_CHARS`."""
+    if len(value) > MAX_PLACEHOLDER_CHARS:
+        return False
+    match = _PLACEHOLDER.fullmatch(value)
+    if match is None:
+        return False
+    try:
+        b64decode(match[1], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
 def _placeholder(value: Any) -> str | None:
-    value = _text(value, 8192, nullable=True, blank=True)
-    if value and not value.startswith("data:image/"):
-        raise _Invalid("The placeholder must be a data:image/ URI.")
+    value = _text(value, MAX_PLACEHOLDER_CHARS, nullable=True, blank=True)
+    if value and not is_valid_placeholder(value):
+        raise _Invalid(PLACEHOLDER_MESSAGE)
     return value
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from async_image_upload.models import ImageUpload, Status
+from async_image_upload.attach import AttachRefused, attachable_upload, attached_id
+from async_image_upload.fields import AsyncImageField
+from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.values import AsyncImage
 
 
@@ -16,16 +17,19 @@ class AsyncImageSerializerField(serializers.ModelField):
     """Accepts an upload id the requesting user owns; renders status and variant URLs.
 
     ModelSerializer picks it automatically for every ``AsyncImageField`` (see
-    :func:`register_model_serializer_mapping`). An id that does not exist, is
-    someone else's or was made for another field gets the same answer, so the
-    field does not reveal whose uploads exist. Attaching one upload to a second
-    row is refused by the model field's unique validator.
+    :func:`register_model_serializer_mapping`). The rules are the form field's
+    (``attach.py``). An id that does not exist and someone else's get the same
+    answer, so the field does not reveal whose uploads exist. Attaching one
+    upload to a second row is refused by the model field's unique validator.
     """
 
     default_error_messages = {
         "invalid": "Must be an upload id.",
+        "no_user": "Unknown upload {upload_id}.",
         "unknown": "Unknown upload {upload_id}.",
+        "wrong_field": "Upload {upload_id} was made for another field.",
         "unusable": "Upload {upload_id} is {status} and cannot be attached.",
+        "incompatible": "Upload {upload_id} does not fit this field: {reason}",
     }
 
     def __init__(self, model_field: Any = None, **kwargs: Any) -> None:
@@ -42,30 +46,32 @@ class AsyncImageSerializerField(serializers.ModelField):
     def to_internal_value(self, data: Any) -> AsyncImage:
         if isinstance(data, dict):  # a client echoing back the rendered object
             data = data.get("id", empty)
-        try:
-            upload_id = uuid.UUID(str(data))
-        except (TypeError, ValueError, AttributeError):
-            self.fail("invalid")
-        upload = self._owned_uploads().filter(pk=upload_id).first()
-        if upload is None:
-            self.fail("unknown", upload_id=upload_id)
-        if upload.status in (Status.FAILED, Status.EXPIRED):
-            self.fail("unusable", upload_id=upload_id, status=upload.status)
-        return AsyncImage(upload.pk, upload=upload)
-
-    def _owned_uploads(self) -> Any:
         request = self.context.get("request")
-        user = getattr(request, "user", None)
-        queryset = ImageUpload.objects.owned_by(user)
-        if self.model_field is not None:
-            queryset = queryset.filter(field_id__in=["", self.model_field.field_id])
-        return queryset
+        instance = getattr(self.parent, "instance", None)
+        try:
+            image = attachable_upload(
+                data,
+                user=getattr(request, "user", None),
+                model_field=self.model_field,
+                attached=attached_id(self.model_field, instance),
+            )
+        except AttachRefused as refusal:
+            self.fail(refusal.code, **refusal.params)
+        if image is None:  # "" is not an id; null never reaches this method
+            self.fail("invalid")
+        return image
 
     def to_representation(self, value: Any) -> Any:
         if value is None:
             return None
         if not isinstance(value, AsyncImage):
-            value = AsyncImage(uuid.UUID(str(value)))
+            try:
+                upload_id = parse_upload_id(value)
+            except InvalidUploadId:
+                return None
+            if upload_id is None:
+                return None
+            value = AsyncImage(upload_id)
         upload = value.upload
         if upload is None:
             return None
@@ -85,7 +91,5 @@ class AsyncImageSerializerField(serializers.ModelField):
 def register_model_serializer_mapping() -> None:
     """Map AsyncImageField to AsyncImageSerializerField in every ModelSerializer."""
     from rest_framework.serializers import ModelSerializer
-
-    from async_image_upload.fields import AsyncImageField
 
     ModelSerializer.serializer_field_mapping[AsyncImageField] = AsyncImageSerializerField

@@ -71,6 +71,8 @@ def uuid_path_parameter(name: str) -> list[Any]:
 
 # The examples in the OpenAPI document, one per endpoint.
 _EXAMPLE_ID = "4f1c0d2e-9b7a-4c55-8e2f-3a6b1d9c0e71"
+#: A real 1x1 WebP: the callback refuses anything but whole base64.
+_EXAMPLE_PLACEHOLDER = "data:image/webp;base64,UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA=="
 _EXAMPLE_VARIANT = {
     "name": "400x400",
     "blurred": False,
@@ -103,7 +105,7 @@ EXAMPLE_STATUS = {
             "url": f"https://my-photos.s3.amazonaws.com/image/{_EXAMPLE_ID}/400x400.jpg?X-Amz-Signature=…",
         }
     ],
-    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
+    "placeholder": _EXAMPLE_PLACEHOLDER,
     "error": None,
 }
 EXAMPLE_CALLBACK = {
@@ -119,6 +121,6 @@ EXAMPLE_CALLBACK = {
         "bytes": 5099473,
     },
     "variants": [{**_EXAMPLE_VARIANT, "key": f"image/{_EXAMPLE_ID}/400x400.jpg"}],
-    "placeholder": "data:image/webp;base64,UklGRh4AAABXRUJQVlA4…",
+    "placeholder": _EXAMPLE_PLACEHOLDER,
     "error": None,
 }

@@ -12,6 +12,8 @@ from async_image_upload.api.callback import (
     MAX_BYTES,
     MAX_PIXELS_SIDE,
     MAX_VARIANTS,
+    PLACEHOLDER_MESSAGE,
+    is_valid_placeholder,
 )
 from async_image_upload.api.presign import (
     CONTENT_TYPE_MAX_LENGTH,
@@ -26,6 +28,7 @@ from async_image_upload.conf import upload_settings
 from async_image_upload.models import ImageUpload, Status
 from async_image_upload.services import CallbackOutcome
 from async_image_upload.values import Variant
+from async_image_upload.variants import MAX_PLACEHOLDER_CHARS
 
 
 class PresignRequestSerializer(serializers.Serializer):
@@ -232,7 +235,11 @@ class CallbackSerializer(serializers.Serializer):
     source = CallbackSourceSerializer()
     variants = CallbackVariantSerializer(many=True, max_length=MAX_VARIANTS)
     placeholder = serializers.CharField(
-        max_length=8192, allow_null=True, allow_blank=True, required=False
+        max_length=MAX_PLACEHOLDER_CHARS,
+        allow_null=True,
+        allow_blank=True,
+        required=False,
+        trim_whitespace=False,
     )
     error = CallbackErrorSerializer(allow_null=True, required=False)
 
@@ -242,8 +249,8 @@ class CallbackSerializer(serializers.Serializer):
         return value
 
     def validate_placeholder(self, value: str | None) -> str | None:
-        if value and not value.startswith("data:image/"):
-            raise serializers.ValidationError("The placeholder must be a data:image/ URI.")
+        if value and not is_valid_placeholder(value):
+            raise serializers.ValidationError(PLACEHOLDER_MESSAGE)
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import uuid
 from typing import Any
 
 from rest_framework import status as http
@@ -18,7 +16,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from async_image_upload import signing
-from async_image_upload.api.callback import parse_callback
+from async_image_upload.api.callback import BodyNotJSON, load_callback_body, parse_callback
 from async_image_upload.api.presign import parse_presign_request
 from async_image_upload.api.schema import (
     EXAMPLE_CALLBACK,
@@ -38,9 +36,11 @@ from async_image_upload.api.serializers import (
     UploadStatusSerializer,
     status_url,
 )
+from async_image_upload.api.throttling import AnonymousPendingCap
 from async_image_upload.conf import upload_settings
+from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.models import ImageUpload, InvalidTransition
-from async_image_upload.services import apply_callback, create_upload
+from async_image_upload.services import PendingCapReached, apply_callback, create_upload
 
 logger = logging.getLogger("async_image_upload")
 
@@ -94,17 +94,25 @@ class UploadCreateView(_ConfiguredAPIView):
     )
     def post(self, request: Request) -> Response:
         data = self.validated_request(request)
-        if request.user and request.user.is_authenticated:
-            cap = int(upload_settings.MAX_PENDING_PER_USER)
-            if ImageUpload.objects.open_pending_count(request.user, limit=cap) >= cap:
+        anonymous = None
+        if not (request.user and request.user.is_authenticated):
+            anonymous = AnonymousPendingCap(request)
+            open_ids = anonymous.open_ids()
+            if len(open_ids) >= int(upload_settings.MAX_PENDING_PER_ANONYMOUS_CLIENT):
                 raise TooManyPending()
-        created = create_upload(
-            owner=request.user,
-            options=data["options"],
-            filename=data.get("filename", ""),
-            content_type=data["content_type"],
-            size=data["size"],
-        )
+        try:
+            created = create_upload(
+                owner=request.user,
+                options=data["options"],
+                filename=data.get("filename", ""),
+                content_type=data["content_type"],
+                size=data["size"],
+                max_pending=int(upload_settings.MAX_PENDING_PER_USER),
+            )
+        except PendingCapReached as exc:
+            raise TooManyPending() from exc
+        if anonymous is not None:
+            anonymous.remember(open_ids, created.upload.pk)
         body = {
             "id": str(created.upload.pk),
             "status": created.upload.status,
@@ -154,8 +162,8 @@ class UploadDetailView(_ConfiguredAPIView):
     )
     def get(self, request: Request, pk: str) -> Response:
         try:
-            upload_id = uuid.UUID(pk)
-        except ValueError as exc:
+            upload_id = parse_upload_id(pk)
+        except InvalidUploadId as exc:
             raise NotFound("No such upload.") from exc
         upload = visible_uploads(request).filter(pk=upload_id).first()
         if upload is None:
@@ -250,8 +258,8 @@ class CallbackView(APIView):
         if verified.secret_index:
             logger.info("Upload callback signed with a fallback secret; finish the rotation.")
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            payload = load_callback_body(body)
+        except BodyNotJSON as exc:
             return Response(
                 {"detail": f"Body is not JSON: {exc}"}, status=http.HTTP_400_BAD_REQUEST
             )

@@ -181,7 +181,7 @@ def test_serializer_refuses_upload_made_for_another_field(user, make_upload) -> 
         data={"image": str(upload.pk)}, context={"request": FakeRequest(user)}
     )
     assert not serializer.is_valid()
-    assert "Unknown upload" in serializer.errors["image"][0]
+    assert "was made for another field" in serializer.errors["image"][0]
 
 
 def test_serializer_refuses_failed_upload(user, make_upload, api_client) -> None:
@@ -201,17 +201,24 @@ def test_null_renders_as_none() -> None:
 # -- forms and admin ---------------------------------------------------------------
 
 
-def test_model_form_accepts_an_upload_for_its_field(make_upload) -> None:
-    from django.forms import modelform_factory
+def test_model_form_accepts_an_upload_for_its_field(user, make_upload) -> None:
+    from django import forms
 
-    form_class = modelform_factory(Photo, fields=["title", "image"])
+    from async_image_upload.forms import AsyncImageFormMixin
+
+    class PhotoForm(AsyncImageFormMixin, forms.ModelForm):
+        class Meta:
+            model = Photo
+            fields = ["title", "image"]
+
+    form_class = PhotoForm
     upload = make_upload()
-    form = form_class(data={"title": "t", "image": str(upload.pk)})
+    form = form_class(data={"title": "t", "image": str(upload.pk)}, user=user)
     assert form.is_valid(), form.errors
     assert form.save().image.id == upload.pk
     other = make_upload(field_id="testapp.Avatar.image")
-    assert not form_class(data={"image": str(other.pk)}).is_valid()
-    assert "Enter a valid upload id." in str(form_class(data={"image": "zzz"}).errors)
+    assert not form_class(data={"image": str(other.pk)}, user=user).is_valid()
+    assert "Enter a valid upload id." in str(form_class(data={"image": "zzz"}, user=user).errors)
 
 
 def test_admin_change_form_shows_preview(admin_client, ready_upload) -> None:

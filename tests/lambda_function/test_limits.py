@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import base64
+import os
 import re
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from lambda_function import config as config_module
 from lambda_function import limits, metadata, pipeline
@@ -75,6 +78,7 @@ def test_contract_and_django_state_the_same_limits() -> None:
     assert django["MAX_BOX"] == limits.MAX_BOX
     assert django["MAX_VARIANTS"] == limits.MAX_VARIANTS
     assert django["MAX_BLUR_RADIUS"] == limits.MAX_BLUR_RADIUS
+    assert django["MAX_PLACEHOLDER_CHARS"] == limits.MAX_PLACEHOLDER_CHARS
     # The deploy command's own check reads the twin, not a third copy of the number.
     infra_config = (ROOT / "async_image_upload" / "infra" / "config.py").read_text()
     assert "MAX_BLUR_RADIUS" in infra_config
@@ -90,3 +94,15 @@ def test_blur_radius_limit_is_enforced() -> None:
     assert spec_for(source, config).blur_radius == 250
     source = SourceObject(key="temp/x", etag="e", size=1, metadata={"blur-radius": "251"})
     assert spec_for(source, config).blur_radius == config.blur_radius  # falls back
+
+
+def test_the_worst_placeholder_fits_what_django_accepts() -> None:
+    """Pure noise with alpha at the placeholder box is the largest one we can make."""
+    side = pipeline.PLACEHOLDER_BOX
+    noise = Image.frombytes("RGBA", (side, side), os.urandom(side * side * 4))
+    encoded = pipeline._encode(
+        noise, pipeline.PLACEHOLDER_FORMAT, pipeline.PLACEHOLDER_QUALITY, (255, 255, 255)
+    )
+    uri = f"data:{pipeline.PLACEHOLDER_FORMAT.content_type};base64,"
+    uri += base64.b64encode(encoded).decode("ascii")
+    assert len(uri) <= limits.MAX_PLACEHOLDER_CHARS
