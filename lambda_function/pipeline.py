@@ -35,6 +35,7 @@ from .once import once
 from .opening import open_image
 from .outputs import OutputFormat
 from .stripping import strip_gif, strip_jpeg, strip_png, strip_webp
+from .structure import check_structure
 
 ORIGINAL = "original"
 _BOX_NAME = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
@@ -155,6 +156,7 @@ def process(data: bytes, spec: Spec) -> Result:
     if len(data) > spec.max_bytes:
         raise ImageError(ErrorCode.TOO_LARGE, f"{len(data)} bytes exceeds {spec.max_bytes}")
     fmt = formats.sniff(data)
+    check_structure(data, fmt)  # floods of tiny structures never reach a parser
     try:
         return _Job(data, fmt, spec).run()
     except ImageError:
