@@ -7,7 +7,7 @@ time for what must happen after processing (write the failed manifest, send
 one callback), and:
 
 * **stages check the time.** :meth:`Deadline.checkpoint` runs between stages
-  (download, each pipeline stage, each output PUT) and raises
+  (before the download, after each pipeline stage) and raises
   ``processing_timeout`` once only the reserve is left;
 * **a watchdog covers what a checkpoint cannot interrupt** (one long decode
   inside libjpeg or libheif). :func:`run_watched` runs a record's work in a
@@ -20,8 +20,9 @@ one callback), and:
   so Lambda retries the event (records already done resend their manifest).
 
 An abandoned worker cannot be killed (Python has no way to stop a thread).
-It is told to stop (its next checkpoint raises, so it never PUTs an output
-after the failure was reported) and recorded here. Lambda freezes the process
+It is told to stop (its next checkpoint raises, and it checks before every
+output PUT, so it writes nothing after the failure was reported but a PUT
+already in flight) and recorded here. Lambda freezes the process
 when the invocation returns and may thaw it for the next one, where that thread
 would resume and compete for CPU and memory (the memory budget assumes the
 whole function). So while an abandoned worker is still alive, no record is
@@ -63,6 +64,10 @@ class DeadlineError(Exception):
 
     Transient: raised after the other records ran, so Lambda retries the event.
     """
+
+
+class WorkCalledOff(Exception):
+    """Ends an abandoned worker; only ever raised in a thread nobody waits for."""
 
 
 def processing_timeout(detail: str) -> ImageError:
@@ -121,6 +126,16 @@ class Deadline:
                 "processing did not finish within the function's time "
                 f"(less than {self.reserve_s:.1f} s was left for reporting)"
             )
+
+    def stop_if_called_off(self) -> None:
+        """Raise :class:`WorkCalledOff` in a worker the watchdog gave up on.
+
+        Used where a failure can no longer be reported by this worker (between
+        output PUTs): the watchdog already reported the timeout, so the worker
+        just ends, writing nothing more.
+        """
+        if self.cancelled.is_set():
+            raise WorkCalledOff("the watchdog reported a timeout; this worker writes nothing more")
 
     def for_record(self) -> Deadline:
         """The same clock with its own stop flag, for one record's worker."""

@@ -174,18 +174,18 @@ def _make_outputs(
         with log.stage("get"):
             data = storage.get(source)
         result = process(data, spec_for(source, config), checkpoint=deadline.checkpoint)
-        for stage, ms in result.timings_ms.items():
-            log.timing(f"pipeline_{stage}", ms)
-        variants = []
-        with log.stage("put"):
-            for output in result.outputs:
-                deadline.checkpoint()  # never an output after the timeout was reported
-                key = output_prefix + file_name(output.name, output.blurred, output.extension)
-                storage.put(key, output.data, output.content_type)
-                variants.append(payload.variant(output, key))
     except ImageError as error:
         log.set(outcome="failed", error_code=error.code.value)
         return payload.failed(upload_id, source.key, source.etag, source.size, error)
+    for stage, ms in result.timings_ms.items():
+        log.timing(f"pipeline_{stage}", ms)
+    variants = []
+    with log.stage("put"):
+        for output in result.outputs:
+            deadline.stop_if_called_off()  # never an output after the timeout was reported
+            output_key = output_prefix + file_name(output.name, output.blurred, output.extension)
+            storage.put(output_key, output.data, output.content_type)
+            variants.append(payload.variant(output, output_key))
     log.set(
         outcome="ready",
         format=result.format,
