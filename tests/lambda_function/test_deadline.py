@@ -138,11 +138,12 @@ def test_an_abandoned_worker_writes_no_output_and_blocks_new_records_until_it_en
     release = threading.Event()
     real_process = handler_module.process
 
-    def stuck_then_real(data: bytes, spec: Any, checkpoint: Any = None) -> Any:
-        release.wait(timeout=60)  # a stage that outlasts the deadline, GIL released
-        return real_process(data, spec, checkpoint)
+    def real_then_stuck(data: bytes, spec: Any, checkpoint: Any = None) -> Any:
+        result = real_process(data, spec)  # the variants are made...
+        release.wait(timeout=60)  # ...then a last stage outlasts the deadline (GIL released)
+        return result
 
-    monkeypatch.setattr(handler_module, "process", stuck_then_real)
+    monkeypatch.setattr(handler_module, "process", real_then_stuck)
     slow_id = upload(s3, bucket, images.jpeg())
     assert lambda_handler(s3_event(bucket, f"temp/{slow_id}"), short_context())["outcomes"] == [
         "failed"
@@ -155,7 +156,7 @@ def test_an_abandoned_worker_writes_no_output_and_blocks_new_records_until_it_en
         lambda_handler(s3_event(bucket, f"temp/{next_id}"), FakeContext())
     assert f"image/{next_id}/manifest.json" not in keys(s3, bucket)
 
-    # Released, the worker stops at its next checkpoint: no output after the failure.
+    # Released, the worker finds it was called off before its first PUT: nothing written.
     release.set()
     for worker in list(deadline_module._abandoned):
         worker.join(timeout=60)
@@ -163,7 +164,7 @@ def test_an_abandoned_worker_writes_no_output_and_blocks_new_records_until_it_en
     assert {key for key in keys(s3, bucket) if key.startswith(f"image/{slow_id}/")} == {
         f"image/{slow_id}/manifest.json"
     }
-    monkeypatch.setattr(handler_module, "process", real_process)
+    monkeypatch.setattr(handler_module, "process", real_process)  # the retry, once it ended
     assert lambda_handler(s3_event(bucket, f"temp/{next_id}"), FakeContext())["outcomes"] == [
         "ready"
     ]
@@ -198,3 +199,18 @@ def test_a_record_after_the_deadline_is_not_started_and_a_retry_finishes_it(
 
     # Lambda retries the event with a fresh invocation: the first resends, the second runs.
     assert lambda_handler(event, FakeContext())["outcomes"] == ["resent", "ready"]
+
+
+def test_the_reserve_shrinks_for_short_functions_and_defaults_outside_lambda(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deadline_module, "RESERVE_S", 4.0)
+    monkeypatch.setattr(deadline_module, "MIN_START_S", 2.0)
+    monkeypatch.setattr(deadline_module, "MAX_SHARE", 0.25)
+    roomy = Deadline.from_context(FakeContext(remaining_ms=30_000))
+    assert (roomy.reserve_s, roomy.min_start_s) == (4.0, 2.0)
+    short = Deadline.from_context(FakeContext(remaining_ms=6_000))
+    assert (short.reserve_s, short.min_start_s) == (1.5, 1.5)
+    short.ensure_can_start()  # a short function still gets to work
+    outside = Deadline.from_context(object())  # scripts: Lambda's longest time
+    assert outside.left_s() > 800
