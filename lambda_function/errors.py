@@ -15,6 +15,10 @@ class ErrorCode(StrEnum):
     EMPTY = "empty"
     NOT_FOUND = "not_found"
     ANIMATION_TOO_LARGE = "animation_too_large"
+    #: More scans, segments, chunks, blocks or boxes than any real file holds (a flood).
+    TOO_COMPLEX = "too_complex"
+    #: Processing did not finish before the function's deadline.
+    PROCESSING_TIMEOUT = "processing_timeout"
 
 
 class ImageError(Exception):

@@ -13,19 +13,20 @@ A callback Django answers with 404 or 409 is ``rejected``: logged, not raised
 
 This module only orchestrates: which records count (:mod:`.events`), the spec
 (:mod:`.metadata`), the pixels (:mod:`.pipeline`), the callback body
-(:mod:`.payload`), S3 (:mod:`.storage`), delivery (:mod:`.callback`) and the
-log line (:mod:`.log_record`) each live in their own module.
+(:mod:`.payload`), S3 (:mod:`.storage`), delivery (:mod:`.callback`), the
+time (:mod:`.deadline`) and the log line (:mod:`.log_record`) each live in
+their own module.
 """
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import Any
 
 from . import callback, events, payload
 from .config import Config, get_config
+from .deadline import Deadline, processing_timeout, run_watched
 from .errors import ErrorCode, ImageError
 from .log_record import LogRecord, write
 from .metadata import spec_for
@@ -57,13 +58,13 @@ def handle(event: dict[str, Any], context: Any, config: Config) -> dict[str, Any
     if events.is_test_event(event):
         write({"outcome": "skipped", "reason": "s3_test_event"})
         return {"records": 0, "outcomes": []}
-    remaining_s = _remaining_time(context)
+    deadline = Deadline.from_context(context)
     outcomes: list[str] = []
     faults: list[Exception] = []
     for record in events.records(event):
         log = LogRecord()
         try:
-            _process_record(record, config, remaining_s, log)
+            _process_record(record, config, deadline, log)
         except Exception as fault:  # logged here, re-raised below once every record had a go
             log.fault(fault)
             faults.append(fault)
@@ -75,16 +76,8 @@ def handle(event: dict[str, Any], context: Any, config: Config) -> dict[str, Any
     return {"records": len(outcomes), "outcomes": outcomes}
 
 
-def _remaining_time(context: Any) -> Callable[[], float]:
-    getter = getattr(context, "get_remaining_time_in_millis", None)
-    if getter is None:  # invoked outside Lambda (scripts, local stack)
-        deadline = time.monotonic() + 900
-        return lambda: deadline - time.monotonic()
-    return lambda: getter() / 1000
-
-
 def _process_record(
-    record: dict[str, Any], config: Config, remaining_s: Callable[[], float], log: LogRecord
+    record: dict[str, Any], config: Config, deadline: Deadline, log: LogRecord
 ) -> None:
     """Handle one S3 record, noting on ``log`` what happened."""
     upload = events.parse_record(record, config.temp_prefix)
@@ -92,6 +85,8 @@ def _process_record(
         log.set(**upload.log_fields())
         return
     log.set(bucket=upload.bucket, key=upload.key, upload_id=upload.upload_id)
+    deadline.ensure_can_start()  # DeadlineError: not started, the event is retried
+    remaining_s = deadline.remaining_s
     log.time_stages()
     storage = Storage(_client(config.s3_endpoint_url), upload.bucket)
     output_prefix = f"{config.image_prefix}{upload.upload_id}/"
@@ -124,7 +119,7 @@ def _process_record(
         return
 
     log.set(source_bytes=source.size)
-    body = _make_outputs(storage, source, upload.upload_id, output_prefix, config, log)
+    body = _watched_outputs(storage, source, upload.upload_id, output_prefix, config, deadline, log)
     with log.stage("manifest"):
         storage.write_manifest(manifest_key, payload.manifest(body, source.etag))
     _deliver(body, config, remaining_s, log)
@@ -133,12 +128,40 @@ def _process_record(
             storage.delete(upload.key)
 
 
+def _watched_outputs(
+    storage: Storage,
+    source: SourceObject,
+    upload_id: str,
+    output_prefix: str,
+    config: Config,
+    deadline: Deadline,
+    log: LogRecord,
+) -> payload.Payload:
+    """:func:`_make_outputs` in a watched worker; ``processing_timeout`` if it overruns."""
+    record_deadline = deadline.for_record()
+    worker_log = LogRecord()  # the worker's own: an abandoned worker never writes ours
+    budget_s = record_deadline.left_s()
+    watched = run_watched(
+        lambda: _make_outputs(
+            storage, source, upload_id, output_prefix, config, record_deadline, worker_log
+        ),
+        record_deadline,
+    )
+    if watched.finished:
+        log.absorb(worker_log)
+        return watched.value
+    error = processing_timeout(f"processing did not finish in the {budget_s:.1f} s it had")
+    log.set(outcome="failed", error_code=error.code.value, worker="abandoned")
+    return payload.failed(upload_id, source.key, source.etag, source.size, error)
+
+
 def _make_outputs(
     storage: Storage,
     source: SourceObject,
     upload_id: str,
     output_prefix: str,
     config: Config,
+    deadline: Deadline,
     log: LogRecord,
 ) -> payload.Payload:
     """Download, process and store; return the callback payload (ready or failed)."""
@@ -147,9 +170,10 @@ def _make_outputs(
             raise ImageError(
                 ErrorCode.TOO_LARGE, f"{source.size} bytes exceeds {config.max_source_bytes}"
             )
+        deadline.checkpoint()
         with log.stage("get"):
             data = storage.get(source)
-        result = process(data, spec_for(source, config))
+        result = process(data, spec_for(source, config), checkpoint=deadline.checkpoint)
     except ImageError as error:
         log.set(outcome="failed", error_code=error.code.value)
         return payload.failed(upload_id, source.key, source.etag, source.size, error)
@@ -158,6 +182,7 @@ def _make_outputs(
     variants = []
     with log.stage("put"):
         for output in result.outputs:
+            deadline.stop_if_called_off()  # never an output after the timeout was reported
             output_key = output_prefix + file_name(output.name, output.blurred, output.extension)
             storage.put(output_key, output.data, output.content_type)
             variants.append(payload.variant(output, output_key))

@@ -57,6 +57,15 @@ class LogRecord:
         yield
         self.timing(name, elapsed_ms(started))
 
+    def absorb(self, other: LogRecord) -> None:
+        """Take the fields and timings ``other`` collected (a worker thread's record)."""
+        timings = other.fields.get("timings_ms", {})
+        self.fields.update(
+            {name: value for name, value in other.fields.items() if name != "timings_ms"}
+        )
+        for stage, ms in timings.items():
+            self.timing(stage, ms)
+
     def fault(self, exc: BaseException) -> None:
         """A fault that will be raised once every record had its turn."""
         self.fields["error"] = f"{type(exc).__name__}: {exc}"

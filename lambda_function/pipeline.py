@@ -23,6 +23,7 @@ import math
 import re
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageCms, ImageFilter
@@ -35,6 +36,7 @@ from .once import once
 from .opening import open_image
 from .outputs import OutputFormat
 from .stripping import strip_gif, strip_jpeg, strip_png, strip_webp
+from .structure import check_structure
 
 ORIGINAL = "original"
 _BOX_NAME = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
@@ -144,8 +146,11 @@ def fit(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def process(data: bytes, spec: Spec) -> Result:
+def process(data: bytes, spec: Spec, checkpoint: Callable[[], None] | None = None) -> Result:
     """Validate ``data`` and make every variant in ``spec``; raise ImageError with a code.
+
+    ``checkpoint`` is called after every stage; it raises (``processing_timeout``)
+    to stop a run whose time is up (the handler's :mod:`.deadline`).
 
     Safe to call from several threads at once: it changes no process-wide state
     (no Pillow setting, no warning filter) while it runs.
@@ -155,8 +160,9 @@ def process(data: bytes, spec: Spec) -> Result:
     if len(data) > spec.max_bytes:
         raise ImageError(ErrorCode.TOO_LARGE, f"{len(data)} bytes exceeds {spec.max_bytes}")
     fmt = formats.sniff(data)
+    check_structure(data, fmt)  # floods of tiny structures never reach a parser
     try:
-        return _Job(data, fmt, spec).run()
+        return _Job(data, fmt, spec, checkpoint).run()
     except ImageError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
@@ -171,8 +177,11 @@ def process(data: bytes, spec: Spec) -> Result:
 class _Job:
     """One run of the pipeline; holds the intermediate images of the cascade."""
 
-    def __init__(self, data: bytes, fmt: Format, spec: Spec) -> None:
+    def __init__(
+        self, data: bytes, fmt: Format, spec: Spec, checkpoint: Callable[[], None] | None
+    ) -> None:
         self.data = data
+        self.checkpoint = checkpoint
         self.fmt = fmt
         self.spec = spec
         self.timings: dict[str, float] = {}
@@ -182,6 +191,8 @@ class _Job:
         now = time.perf_counter()
         self.timings[stage] = round(self.timings.get(stage, 0.0) + (now - self._clock) * 1000, 2)
         self._clock = now
+        if self.checkpoint is not None:
+            self.checkpoint()
 
     def run(self) -> Result:
         image = open_image(self.data, self.fmt, self.spec.max_pixels)

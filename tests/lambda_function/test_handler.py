@@ -411,7 +411,7 @@ def test_long_failure_message_is_truncated_in_callback_and_manifest(
     s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    def refuse(data: bytes, spec: Any) -> Any:
+    def refuse(data: bytes, spec: Any, checkpoint: Any = None) -> Any:
         raise ImageError(ErrorCode.CORRUPT, "broken: " + "x" * 5000)
 
     monkeypatch.setattr(handler_module, "process", refuse)

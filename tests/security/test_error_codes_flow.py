@@ -52,6 +52,14 @@ def truncated_jpeg() -> bytes:
     return data[: len(data) // 2]
 
 
+def comment_flood_jpeg(count: int = 600) -> bytes:
+    """A JPEG with ``count`` empty COM segments: more than any real file (``too_complex``)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 120, 200)).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]
+
+
 def set_lambda_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
     from lambda_function import config as lambda_config
 
@@ -84,8 +92,16 @@ def status_of(client: Any, upload_id: str) -> dict[str, Any]:
             "image/gif",
             {"MAX_PIXELS": "10000", "MAX_ANIMATION_PIXELS": "10000"},
         ),
+        (ErrorCode.TOO_COMPLEX, comment_flood_jpeg(), "image/jpeg", {}),
     ],
-    ids=["unsupported_format", "too_many_pixels", "too_large", "corrupt", "animation_too_large"],
+    ids=[
+        "unsupported_format",
+        "too_many_pixels",
+        "too_large",
+        "corrupt",
+        "animation_too_large",
+        "too_complex",
+    ],
 )
 def test_uploaded_bytes_that_cannot_be_processed_end_failed_with_their_code(
     alice_client: Any,
@@ -151,3 +167,37 @@ def test_every_error_code_is_covered_here() -> None:
     source = inspect.getsource(sys.modules[__name__])
     missing = [code for code in ErrorCode if f"ErrorCode.{code.name}" not in source]
     assert missing == []
+
+
+def test_an_upload_that_outlasts_the_deadline_ends_failed_processing_timeout(
+    alice_client: Any,
+    lambda_env: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stage still running when only the reserve is left: failed, never left pending."""
+    import threading
+
+    from async_image_upload.local.worker import LambdaContext
+    from lambda_function import deadline, handler
+    from lambda_function.handler import lambda_handler
+
+    monkeypatch.setattr(deadline, "RESERVE_S", 3.0)  # room for the callback to live Django
+    monkeypatch.setattr(deadline, "MIN_START_S", 0.1)
+    monkeypatch.setattr(deadline, "MAX_SHARE", 1.0)
+    release = threading.Event()
+    monkeypatch.setattr(handler, "process", lambda *args, **kwargs: release.wait(60))
+    bucket = lambda_env
+    upload_id = upload_through_api(alice_client, bucket, png(32, 32), content_type="image/png")
+    try:
+        outcome = lambda_handler(event_for(bucket, upload_id), LambdaContext(timeout_s=3.6))
+    finally:
+        release.set()
+        for worker in list(deadline._abandoned):
+            worker.join(timeout=60)
+    assert outcome["outcomes"] == ["failed"]
+    status = status_of(alice_client, upload_id)
+    assert (status["status"], status["error"]["code"]) == (
+        "failed",
+        ErrorCode.PROCESSING_TIMEOUT.value,
+    )
+    assert status["error"]["message"].strip()
