@@ -24,14 +24,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import callback, events, payload
+from . import callback, claim, events, payload
 from .config import Config, get_config
 from .errors import ErrorCode, ImageError
 from .log_record import LogRecord, write
 from .metadata import spec_for
 from .outputs import MANIFEST_NAME, file_name
 from .pipeline import process
-from .storage import SourceObject, Storage, make_client
+from .storage import SourceChanged, SourceObject, Storage, make_client
 
 
 @functools.cache
@@ -124,13 +124,49 @@ def _process_record(
         return
 
     log.set(source_bytes=source.size)
-    body = _make_outputs(storage, source, upload.upload_id, output_prefix, config, log)
+    made = _claim_and_make(storage, source, upload.upload_id, output_prefix, config, log)
+    if made is None:
+        return
+    body, source = made
     with log.stage("manifest"):
         storage.write_manifest(manifest_key, payload.manifest(body, source.etag))
     _deliver(body, config, remaining_s, log)
     if not config.keep_source:
         with log.stage("delete"):
             storage.delete(upload.key)
+
+
+def _claim_and_make(
+    storage: Storage,
+    source: SourceObject,
+    upload_id: str,
+    output_prefix: str,
+    config: Config,
+    log: LogRecord,
+) -> tuple[payload.Payload, SourceObject] | None:
+    """Claim the key for ``source`` (:mod:`.claim`), then make the outputs; None if it is held.
+
+    If the claimed bytes are replaced before they are downloaded nothing of them can
+    be processed: the claim moves (``If-Match`` on it) to the bytes now there.
+    """
+    claim_key = output_prefix + claim.CLAIM_NAME
+    with log.stage("claim"):
+        decision = claim.take(storage, claim_key, source.etag, time.time())
+    if decision.won and decision.claim is not None:
+        try:
+            return _make_outputs(storage, source, upload_id, output_prefix, config, log), source
+        except SourceChanged:
+            current = storage.head(source.key)
+            if current is None:
+                raise
+            source = current
+            log.set(source_bytes=source.size)
+            decision = claim.move(storage, claim_key, decision.claim, source.etag, time.time())
+        if decision.won:  # a second change raises SourceChanged: Lambda retries the event
+            return _make_outputs(storage, source, upload_id, output_prefix, config, log), source
+    holder = decision.holder.source_etag if decision.holder else None
+    log.set(outcome="source_replaced", source_etag=source.etag, claim_source_etag=holder)
+    return None
 
 
 def _make_outputs(
