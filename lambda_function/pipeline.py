@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from PIL import Image, ImageCms, ImageFilter
 
 from . import formats, outputs
+from . import icc as icc_profiles
 from .errors import ErrorCode, ImageError
 from .formats import Format
 from .limits import MAX_BOX
 from .once import once
 from .opening import open_image
 from .outputs import OutputFormat
-from .stripping import strip_gif, strip_jpeg, strip_png, strip_webp
+from .stripping import huffman_jpeg_too_short, strip_gif, strip_jpeg, strip_png, strip_webp
 
 ORIGINAL = "original"
 _BOX_NAME = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")
@@ -221,7 +222,15 @@ class _Job:
         wants_original = any(variant.box is None for variant in self.spec.variants)
         if self.fmt.name == "GIF":
             stripped, frames = strip_gif(self.data)
+            if stripped is None:  # a structure the copy does not handle: count with Pillow
+                frames = getattr(image, "n_frames", 1)
             return (stripped if wants_original else None), max(frames, 1)
+        if self.fmt.name == "JPEG" and huffman_jpeg_too_short(self.data, *image.size):
+            raise ImageError(
+                ErrorCode.CORRUPT,
+                f"{len(self.data)} bytes cannot hold {image.size[0]}x"
+                f"{image.size[1]} pixels: the file is truncated",
+            )
         frames = getattr(image, "n_frames", 1) if self.fmt.name in ("PNG", "WEBP") else 1
         if not wants_original:
             return None, frames
@@ -434,10 +443,9 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
     if image.mode not in ("RGB", "RGBA", "CMYK"):
         return image
     try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        description = ImageCms.getProfileDescription(source) or ""
-        if image.mode != "CMYK" and "srgb" in description.lower():
+        if image.mode != "CMYK" and icc_profiles.is_srgb(icc):  # by its numbers, not its name
             return image
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         converted = ImageCms.profileToProfile(
             image, source, _srgb_profile(), outputMode=output_mode
