@@ -60,7 +60,10 @@ def handle(event: dict[str, Any], context: Any, config: Config) -> dict[str, Any
     remaining_s = _remaining_time(context)
     outcomes: list[str] = []
     faults: list[Exception] = []
-    for record in events.records(event):
+    batch = events.records(event)
+    if not batch:  # an event of another shape: say so rather than return 0 silently
+        write({"outcome": "skipped", "reason": "no_s3_records", "event_keys": sorted(event)[:10]})
+    for record in batch:
         log = LogRecord()
         try:
             _process_record(record, config, remaining_s, log)

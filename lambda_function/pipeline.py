@@ -238,6 +238,12 @@ class _Job:
         if self.fmt.name == "JPEG":
             return strip_jpeg(self.data, orientation), frames
         # Only JPEG keeps an Orientation tag: browsers ignore it in PNG and WebP.
+        if (
+            orientation != 1
+            and frames > 1
+            and frames * image.width * image.height <= (self.spec.max_pixels)
+        ):  # every frame is held at once: no more pixels than one still may have
+            return _animation_upright(image, self.fmt.name, orientation), frames
         if orientation != 1:
             return None, frames
         if self.fmt.name == "PNG":
@@ -404,6 +410,31 @@ class _Job:
         return f"data:{PLACEHOLDER_FORMAT.content_type};base64,{data}"
 
 
+def _animation_upright(image: Image.Image, format_name: str, orientation: int) -> bytes:
+    """Every frame turned upright and encoded again in the source's format (animation kept).
+
+    Browsers ignore EXIF orientation in PNG and WebP, so a lossless copy would show
+    sideways; the still re-encode would lose the animation. Frames are taken as
+    composited RGBA in sRGB, with their durations and the loop count.
+    """
+    icc = image.info.get("icc_profile")
+    frames, durations = [], []
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        frame = image.convert("RGBA").transpose(_TRANSPOSE[orientation])
+        frames.append(_to_srgb(frame, icc) if icc else frame)
+        durations.append(int(image.info.get("duration", 100)) or 100)
+    image.seek(0)
+    loop = int(image.info.get("loop", 0))
+    buffer = io.BytesIO()
+    options = {"lossless": True} if format_name == "WEBP" else {}
+    frames[0].save(
+        buffer, format_name, save_all=True, append_images=frames[1:], duration=durations,
+        loop=loop, **options,
+    )  # fmt: skip
+    return buffer.getvalue()
+
+
 def _area(size: tuple[int, int]) -> int:
     return size[0] * size[1]
 
@@ -411,6 +442,11 @@ def _area(size: tuple[int, int]) -> int:
 def _to_working_mode(image: Image.Image) -> Image.Image:
     """Convert any decoded mode to L, RGB or RGBA (alpha only if something is see-through)."""
     mode = image.mode
+    if mode in ("1", "L", "RGB") and "transparency" in image.info:
+        # A tRNS colour key (one grey level or RGB colour is see-through): Pillow
+        # applies it when converting to RGBA, and only then.
+        image = image.convert("RGBA")
+        mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         # convert("L") would clip 16-bit values at 255; scale them down instead.
         image = image.convert("I").point(lambda value: value * (1 / 257)).convert("L")

@@ -214,8 +214,12 @@ def _png_iccp(payload: bytes) -> bytes | None:
 
 
 def strip_png(data: bytes) -> bytes | None:
-    """Copy a PNG (or APNG) keeping only chunks that affect how it looks; None to re-encode."""
-    out = [data[:8]]
+    """Copy a PNG (or APNG) keeping only chunks that affect how it looks; None to re-encode.
+
+    An ``acTL`` without any ``fcTL`` describes no frame at all: browsers show the
+    still image, and Pillow cannot seek it, so the copy is a plain PNG.
+    """
+    kept: list[tuple[bytes, bytes]] = []
     position = 8
     while True:
         if position + 12 > len(data):
@@ -229,12 +233,15 @@ def strip_png(data: bytes) -> bytes | None:
             rebuilt = _png_iccp(data[position + 8 : end - 4])
             if rebuilt is None:
                 return None
-            out.append(rebuilt)
+            kept.append((chunk_type, rebuilt))
         elif chunk_type in _PNG_KEEP:
-            out.append(data[position:end])
+            kept.append((chunk_type, data[position:end]))
         if chunk_type == b"IEND":
-            return b"".join(out)
+            break
         position = end
+    if not any(chunk_type == b"fcTL" for chunk_type, _ in kept):
+        kept = [(t, chunk) for t, chunk in kept if t not in (b"acTL", b"fdAT")]
+    return data[:8] + b"".join(chunk for _, chunk in kept)
 
 
 _WEBP_KEEP = {b"VP8 ", b"VP8L", b"ALPH", b"ANIM"}
