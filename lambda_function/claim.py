@@ -2,8 +2,9 @@
 
 Outputs are served as ``immutable``, so once a run starts writing them no other
 source may write to the same prefix. Before the first output, a run creates
-``<IMAGE_PREFIX><id>/claim.json`` with ``If-None-Match: *``; S3 lets exactly one
-of any number of concurrent writers succeed. The claim names the source ETag it
+``<IMAGE_PREFIX><id>/claim.json`` (``outputs.CLAIM_NAME``) with
+``If-None-Match: *``; S3 lets exactly one of any number of concurrent writers
+succeed. The claim names the source ETag it
 was taken for:
 
 * the same ETag again (a duplicate or retried event) proceeds: the pipeline is
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 
 from .storage import Storage
 
-CLAIM_NAME = "claim.json"
 #: Longer than any Lambda run (15 min at most) so a live holder is never taken over.
 TAKEOVER_AFTER_S = 960.0
 

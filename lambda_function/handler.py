@@ -29,7 +29,7 @@ from .config import Config, get_config
 from .errors import ErrorCode, ImageError
 from .log_record import LogRecord, write
 from .metadata import spec_for
-from .outputs import MANIFEST_NAME, file_name
+from .outputs import CLAIM_NAME, MANIFEST_NAME, file_name
 from .pipeline import process
 from .storage import SourceChanged, SourceObject, Storage, make_client
 
@@ -152,7 +152,7 @@ def _claim_and_make(
     If the claimed bytes are replaced before they are downloaded nothing of them can
     be processed: the claim moves (``If-Match`` on it) to the bytes now there.
     """
-    claim_key = output_prefix + claim.CLAIM_NAME
+    claim_key = output_prefix + CLAIM_NAME
     with log.stage("claim"):
         decision = claim.take(storage, claim_key, source.etag, time.time())
     if decision.won and decision.claim is not None:

@@ -8,6 +8,7 @@ source, and every ``ready`` callback must be the manifest's.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import threading
@@ -80,7 +81,7 @@ def one_trial(
     manifest = json.loads(s3.get_object(Bucket=bucket, Key=prefix + "manifest.json")["Body"].read())
     stored = manifest["callback"]
     assert stored["status"] == "ready", stored
-    winner = next(name for name, body in bodies.items() if _etag(body) == manifest["source_etag"])
+    winner = next(name for name, body in bodies.items() if etag_of(body) == manifest["source_etag"])
     assert stored["source"]["etag"] == manifest["source_etag"]
 
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
@@ -103,10 +104,9 @@ def one_trial(
     return winner, sorted(outcomes)
 
 
-def _etag(body: bytes) -> str:
-    import hashlib
-
-    return hashlib.md5(body).hexdigest()  # noqa: S324 (S3's single-part ETag)
+def etag_of(body: bytes) -> str:
+    """S3's ETag of a single-part upload: the MD5 of its bytes."""
+    return hashlib.md5(body).hexdigest()  # noqa: S324
 
 
 def _close(pixel: Any, colour: tuple[int, int, int]) -> bool:

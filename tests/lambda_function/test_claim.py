@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from lambda_function import claim
 from lambda_function.handler import lambda_handler
 from lambda_function.storage import Storage
@@ -70,6 +72,48 @@ def test_new_bytes_while_the_first_run_holds_the_claim_are_source_replaced(
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"image/{upload_id}/")["Contents"]
     assert [item["Key"] for item in listed] == [f"image/{upload_id}/claim.json"]
     assert callback_server.payloads() == []  # the holder reports; the source stays for it
+
+
+def test_a_claim_left_by_a_dead_run_is_taken_over(
+    s3: Any, bucket: str, callback_server: CallbackServer, context: FakeContext
+) -> None:
+    upload_id = "22222222-3333-4444-8555-666666666666"
+    key = f"temp/{upload_id}"
+    s3.put_object(Bucket=bucket, Key=key, Body=race.solid_jpeg(race.COLOURS["B"]))
+    dead = claim.take(storage(s3, bucket), f"image/{upload_id}/claim.json", "etag-a", now=0.0)
+    assert dead.won  # claimed at the epoch, long past TAKEOVER_AFTER_S, no manifest
+    assert lambda_handler(race.event(bucket, key), context)["outcomes"] == ["ready"]
+    (payload,) = callback_server.payloads()
+    holder = claim.read(storage(s3, bucket), f"image/{upload_id}/claim.json")
+    assert holder is not None and holder.source_etag == payload["source"]["etag"]
+
+
+def test_bytes_replaced_before_download_move_the_claim(
+    s3: Any,
+    bucket: str,
+    callback_server: CallbackServer,
+    context: FakeContext,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A's run claimed A, but B's POST landed before A's GET: B is processed, once."""
+    upload_id = "33333333-4444-4555-8666-777777777777"
+    key = f"temp/{upload_id}"
+    s3.put_object(Bucket=bucket, Key=key, Body=race.solid_jpeg(race.COLOURS["A"]))
+    real_get = Storage.get
+    replaced: list[bool] = []
+
+    def get_after_a_new_post(self: Storage, source: Any) -> bytes:
+        if not replaced:  # the client POSTs B between our HEAD/claim and our GET
+            s3.put_object(Bucket=bucket, Key=key, Body=race.solid_jpeg(race.COLOURS["B"]))
+            replaced.append(True)
+        return real_get(self, source)
+
+    monkeypatch.setattr(Storage, "get", get_after_a_new_post)
+    assert lambda_handler(race.event(bucket, key), context)["outcomes"] == ["ready"]
+    (payload,) = callback_server.payloads()
+    holder = claim.read(storage(s3, bucket), f"image/{upload_id}/claim.json")
+    assert holder is not None and holder.source_etag == payload["source"]["etag"]
+    assert payload["source"]["etag"] == race.etag_of(race.solid_jpeg(race.COLOURS["B"]))
 
 
 def test_moto_honours_both_conditions_on_put_object(s3: Any, bucket: str) -> None:
