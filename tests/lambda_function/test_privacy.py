@@ -262,3 +262,15 @@ def test_reencoded_variants_carry_no_metadata(make) -> None:
             assert not getattr(image, "text", {})
             assert not {"comment", "xmp", "XML:com.adobe.xmp"} & set(image.info)
     assert_nothing_personal(result.outputs)
+
+
+def test_grey_gamma_profile_is_rebuilt_and_is_not_srgb() -> None:
+    tags = {b"kTRC": gamma_curve(2.2), b"wtpt": xyz((0.9642, 1.0, 0.8249))}
+    profile = icc.Profile(b"GRAY", 0, tags)
+    rebuilt = icc.rebuild(profile)
+    assert icc.parse(rebuilt) == profile and not icc.is_srgb(rebuilt)
+    source = images.encode(Image.new("L", (32, 32), 90), "JPEG", icc_profile=rebuilt)
+    stripped = strip_jpeg(source, 1)
+    assert stripped is not None
+    with Image.open(io.BytesIO(stripped)) as kept:
+        assert icc.parse(kept.info["icc_profile"]) == profile

@@ -8,6 +8,7 @@ emulated faithfully.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,7 +46,7 @@ def lambda_on_localstack(
     get_config.cache_clear()
     handler._client.cache_clear()
     s3 = boto3.client("s3", endpoint_url=localstack_url)
-    bucket = "aiu-claim-race"
+    bucket = f"aiu-claim-race-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     yield s3, bucket
     get_config.cache_clear()
@@ -62,3 +63,18 @@ def test_replacement_race_one_result_per_key_on_localstack(
     ]
     assert len(results) == TRIALS
     assert any("source_replaced" in outcomes for _, outcomes in results), results
+
+
+def test_localstack_honours_both_conditions_on_put_object(lambda_on_localstack: Any) -> None:
+    """What the race relies on: S3 refuses a second create and a stale If-Match."""
+    from lambda_function.storage import Storage
+
+    s3, bucket = lambda_on_localstack
+    store = Storage(s3, bucket)
+    key = "image/00000000-0000-4000-8000-000000000000/claim.json"
+    etag = store.put_if(key, b"1", if_none_match=True)
+    assert etag is not None
+    assert store.put_if(key, b"2", if_none_match=True) is None
+    assert store.put_if(key, b"3", if_match="0" * 32) is None
+    assert store.put_if(key, b"4", if_match=etag) is not None
+    assert store.put_if(key, b"5", if_match=etag) is None  # that ETag is gone now
