@@ -25,7 +25,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageCms, ImageFilter
+from PIL import Image, ImageCms, ImageFilter, ImageMath
 
 from . import formats, outputs
 from . import icc as icc_profiles
@@ -449,7 +449,12 @@ def _to_working_mode(image: Image.Image) -> Image.Image:
         mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         # convert("L") would clip 16-bit values at 255; scale them down instead.
-        image = image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+        key = image.info.get("transparency") if mode != "F" else None
+        wide = image.convert("I")
+        image = wide.point(lambda value: value * (1 / 257)).convert("L")
+        if isinstance(key, int):  # a 16-bit tRNS grey key: Pillow's convert ignores it
+            alpha = ImageMath.lambda_eval(lambda args: (args["wide"] != key) * 255, wide=wide)
+            image = Image.merge("LA", (image, alpha.convert("L"))).convert("RGBA")
     elif mode in ("1", "L", "RGB"):
         image = image.convert("L") if mode == "1" else image
     elif mode == "CMYK" and image.info.get("icc_profile"):

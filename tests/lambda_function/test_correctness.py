@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from typing import Any
 
 import pytest
@@ -45,6 +46,21 @@ def test_trns_colour_key_stays_transparent_in_variants(mode: str, key: Any) -> N
     thumbnail = decoded(output(process(source, SPEC), "40x40")).convert("RGBA")
     assert thumbnail.getpixel((35, 20))[3] == 0  # the keyed colour: see-through
     assert thumbnail.getpixel((5, 20))[3] == 255
+
+
+def test_trns_key_on_16_bit_grey_stays_transparent() -> None:
+    width = height = 16
+    row = b"\x00" + b"".join(struct.pack(">H", 1000 if x >= 8 else 60000) for x in range(width))
+    source = (
+        b"\x89PNG\r\n\x1a\n"
+        + images.png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, 0, 0, 0, 0))
+        + images.png_chunk(b"tRNS", struct.pack(">H", 1000))
+        + images.png_chunk(b"IDAT", zlib.compress(row * height))
+        + images.png_chunk(b"IEND", b"")
+    )
+    thumbnail = decoded(output(process(source, SPEC), "40x40")).convert("RGBA")
+    assert thumbnail.getpixel((2, 8)) == (233, 233, 233, 255)  # 60000 / 257
+    assert thumbnail.getpixel((13, 8))[3] == 0
 
 
 # -- colour profiles decided by content -----------------------------------------
