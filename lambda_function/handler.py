@@ -4,9 +4,11 @@ Handler string: ``lambda_function.handler.lambda_handler``.
 
 Per record: HEAD the source and look for a manifest. If there is one the
 upload is already final: resend its callback and delete the source, even if new
-bytes were POSTed to the key since (never reprocess). Otherwise download, run
-the pipeline, PUT the outputs, write the manifest last, send the callback and
-delete the source. An unusable image becomes a ``failed`` callback; an S3
+bytes were POSTed to the key since (never reprocess). Otherwise claim the key
+(:mod:`.claim`: one processing per key; a run that finds it held for other
+bytes is ``source_replaced`` and writes nothing), download, run the pipeline,
+PUT the outputs, write the manifest last, send the callback and delete the
+source. An unusable image becomes a ``failed`` callback; an S3
 or callback fault is raised (after the other records ran) so Lambda retries.
 A callback Django answers with 404 or 409 is ``rejected``: logged, not raised
 (no retry can change it), and the source is deleted all the same.
