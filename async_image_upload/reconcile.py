@@ -34,6 +34,8 @@ from async_image_upload.conf import upload_settings
 from async_image_upload.models import ImageUpload, InvalidTransition, Status
 
 MANIFEST_NAME = "manifest.json"
+#: The Lambda's one-processing-per-key claim, written before the outputs.
+CLAIM_NAME = "claim.json"
 MANIFEST_VERSION = 1
 #: Rows read (and manifests fetched in parallel) per round trip.
 BATCH_SIZE = 200
@@ -368,7 +370,7 @@ LAMBDA_FILE_EXTENSIONS = ("jpg", "png", "webp", "avif", "gif", "heic")
 #: The only names the bundled Lambda writes in an upload's folder.
 _LAMBDA_OUTPUT = re.compile(
     rf"^(?:(?:\d+x\d+|original)(?:_blur)?\.(?:{'|'.join(LAMBDA_FILE_EXTENSIONS)})"
-    rf"|{re.escape(MANIFEST_NAME)})\Z"
+    rf"|{re.escape(MANIFEST_NAME)}|{re.escape(CLAIM_NAME)})\Z"
 )
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 #: What S3 sends once when a notification is configured; it names no object.
 TEST_EVENT = "s3:TestEvent"
@@ -45,20 +45,53 @@ def is_test_event(event: Mapping[str, Any]) -> bool:
     return event.get("Event") == TEST_EVENT
 
 
+def is_eventbridge_s3(event: Mapping[str, Any]) -> bool:
+    """An S3 event routed through EventBridge (``detail-type``/``detail``, no ``Records``)."""
+    return event.get("source") == "aws.s3" and isinstance(event.get("detail"), Mapping)
+
+
 def records(event: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return event.get("Records") or []
+    """The event's S3 records; an EventBridge S3 event becomes the one record it describes."""
+    if is_eventbridge_s3(event):
+        return [_from_eventbridge(event)]
+    found = event.get("Records")
+    return found if isinstance(found, list) else []
+
+
+def _from_eventbridge(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The notification-shaped record of an EventBridge S3 event.
+
+    EventBridge names the object with its raw key, where notifications URL-encode
+    it; it is encoded here so :func:`parse_record` decodes both the same way.
+    """
+    detail = event["detail"]
+    created = event.get("detail-type") == "Object Created"
+    key = (detail.get("object") or {}).get("key")
+    record: dict[str, Any] = {"eventName": "ObjectCreated:EventBridge" if created else "other"}
+    bucket = (detail.get("bucket") or {}).get("name")
+    if isinstance(key, str) and isinstance(bucket, str):
+        record["s3"] = {"bucket": {"name": bucket}, "object": {"key": quote_plus(key, safe="/")}}
+    return record
 
 
 def parse_record(record: Mapping[str, Any], temp_prefix: str) -> Upload | Skipped:
     """The upload a record names, or why it is skipped.
 
-    A record without ``s3.bucket.name`` or ``s3.object.key`` raises KeyError: S3
-    never sends one, so it is logged and raised as a fault like any other.
+    A record without ``s3.bucket.name`` or ``s3.object.key`` is skipped
+    (``malformed_record``), not raised: a raise would make Lambda retry the whole
+    event and send the other records' callbacks again, and no retry can fix it.
     """
-    if not str(record.get("eventName", "")).startswith("ObjectCreated"):
+    if not isinstance(record, Mapping) or not str(record.get("eventName", "")).startswith(
+        "ObjectCreated"
+    ):
         return Skipped("not_object_created")
-    bucket = record["s3"]["bucket"]["name"]
-    key = unquote_plus(record["s3"]["object"]["key"])
+    try:
+        bucket = record["s3"]["bucket"]["name"]
+        key = unquote_plus(record["s3"]["object"]["key"])
+    except (KeyError, TypeError):
+        return Skipped("malformed_record")
+    if not isinstance(bucket, str):
+        return Skipped("malformed_record")
     if not key.startswith(temp_prefix):
         return Skipped("outside_temp_prefix", bucket, key)
     upload_id = key[len(temp_prefix) :]

@@ -4,9 +4,11 @@ Handler string: ``lambda_function.handler.lambda_handler``.
 
 Per record: HEAD the source and look for a manifest. If there is one the
 upload is already final: resend its callback and delete the source, even if new
-bytes were POSTed to the key since (never reprocess). Otherwise download, run
-the pipeline, PUT the outputs, write the manifest last, send the callback and
-delete the source. An unusable image becomes a ``failed`` callback; an S3
+bytes were POSTed to the key since (never reprocess). Otherwise claim the key
+(:mod:`.claim`: one processing per key; a run that finds it held for other
+bytes is ``source_replaced`` and writes nothing), download, run the pipeline,
+PUT the outputs, write the manifest last, send the callback and delete the
+source. An unusable image becomes a ``failed`` callback; an S3
 or callback fault is raised (after the other records ran) so Lambda retries.
 A callback Django answers with 404 or 409 is ``rejected``: logged, not raised
 (no retry can change it), and the source is deleted all the same.
@@ -21,18 +23,19 @@ their own module.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
-from . import callback, events, payload
+from . import callback, claim, events, payload
 from .config import Config, get_config
 from .deadline import Deadline, processing_timeout, run_watched
 from .errors import ErrorCode, ImageError
 from .log_record import LogRecord, write
 from .metadata import spec_for
-from .outputs import MANIFEST_NAME, file_name
+from .outputs import CLAIM_NAME, MANIFEST_NAME, file_name
 from .pipeline import process
-from .storage import SourceObject, Storage, make_client
+from .storage import SourceChanged, SourceObject, Storage, make_client
 
 
 @functools.cache
@@ -61,7 +64,10 @@ def handle(event: dict[str, Any], context: Any, config: Config) -> dict[str, Any
     deadline = Deadline.from_context(context)
     outcomes: list[str] = []
     faults: list[Exception] = []
-    for record in events.records(event):
+    batch = events.records(event)
+    if not batch:  # an event of another shape: say so rather than return 0 silently
+        write({"outcome": "skipped", "reason": "no_s3_records", "event_keys": sorted(event)[:10]})
+    for record in batch:
         log = LogRecord()
         try:
             _process_record(record, config, deadline, log)
@@ -119,13 +125,54 @@ def _process_record(
         return
 
     log.set(source_bytes=source.size)
-    body = _watched_outputs(storage, source, upload.upload_id, output_prefix, config, deadline, log)
+    made = _claim_and_make(storage, source, upload.upload_id, output_prefix, config, deadline, log)
+    if made is None:
+        return
+    body, source = made
     with log.stage("manifest"):
         storage.write_manifest(manifest_key, payload.manifest(body, source.etag))
     _deliver(body, config, remaining_s, log)
     if not config.keep_source:
         with log.stage("delete"):
             storage.delete(upload.key)
+
+
+def _claim_and_make(
+    storage: Storage,
+    source: SourceObject,
+    upload_id: str,
+    output_prefix: str,
+    config: Config,
+    deadline: Deadline,
+    log: LogRecord,
+) -> tuple[payload.Payload, SourceObject] | None:
+    """Claim the key for ``source`` (:mod:`.claim`), then make the outputs; None if it is held.
+
+    If the claimed bytes are replaced before they are downloaded nothing of them can
+    be processed: the claim moves (``If-Match`` on it) to the bytes now there.
+    """
+    claim_key = output_prefix + CLAIM_NAME
+    with log.stage("claim"):
+        decision = claim.take(storage, claim_key, source.etag, time.time())
+    if decision.won and decision.claim is not None:
+        try:
+            return _watched_outputs(
+                storage, source, upload_id, output_prefix, config, deadline, log
+            ), source
+        except SourceChanged:
+            current = storage.head(source.key)
+            if current is None:
+                raise
+            source = current
+            log.set(source_bytes=source.size)
+            decision = claim.move(storage, claim_key, decision.claim, source.etag, time.time())
+        if decision.won:  # a second change raises SourceChanged: Lambda retries the event
+            return _watched_outputs(
+                storage, source, upload_id, output_prefix, config, deadline, log
+            ), source
+    holder = decision.holder.source_etag if decision.holder else None
+    log.set(outcome="source_replaced", source_etag=source.etag, claim_source_etag=holder)
+    return None
 
 
 def _watched_outputs(

@@ -5,7 +5,7 @@ type and extension of every re-encoded output and the options it is saved with
 (:mod:`.pipeline`) are all read from :data:`OUTPUTS`, so adding a format is one
 row here. Django cannot import this package (the wheel ships it as the Lambda's
 source, not as a module of the app), so ``async_image_upload/reconcile.py``
-keeps :data:`FILE_EXTENSIONS` and :data:`MANIFEST_NAME` as twins, held equal by
+keeps :data:`FILE_EXTENSIONS`, :data:`MANIFEST_NAME` and :data:`CLAIM_NAME` as twins, held equal by
 ``tests/test_contract.py``.
 """
 
@@ -70,6 +70,8 @@ OUTPUTS: Mapping[str, OutputFormat] = MappingProxyType(
 )
 
 MANIFEST_NAME = "manifest.json"
+#: The conditional claim one run takes before writing outputs (:mod:`.claim`).
+CLAIM_NAME = "claim.json"
 #: Every extension a file the Lambda writes may have: a re-encoded output's, or an
 #: allowed input's (the ``original`` variant keeps the source's bytes and format).
 FILE_EXTENSIONS: frozenset[str] = frozenset(

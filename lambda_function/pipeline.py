@@ -26,16 +26,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageCms, ImageFilter
+from PIL import Image, ImageCms, ImageFilter, ImageMath
 
 from . import formats, outputs
+from . import icc as icc_profiles
 from .errors import ErrorCode, ImageError
 from .formats import Format
 from .limits import MAX_BOX
 from .once import once
 from .opening import open_image
 from .outputs import OutputFormat
-from .stripping import strip_gif, strip_jpeg, strip_png, strip_webp
+from .stripping import huffman_jpeg_too_short, strip_gif, strip_jpeg, strip_png, strip_webp
 from .structure import check_structure
 
 ORIGINAL = "original"
@@ -232,7 +233,15 @@ class _Job:
         wants_original = any(variant.box is None for variant in self.spec.variants)
         if self.fmt.name == "GIF":
             stripped, frames = strip_gif(self.data)
+            if stripped is None:  # a structure the copy does not handle: count with Pillow
+                frames = getattr(image, "n_frames", 1)
             return (stripped if wants_original else None), max(frames, 1)
+        if self.fmt.name == "JPEG" and huffman_jpeg_too_short(self.data, *image.size):
+            raise ImageError(
+                ErrorCode.CORRUPT,
+                f"{len(self.data)} bytes cannot hold {image.size[0]}x"
+                f"{image.size[1]} pixels: the file is truncated",
+            )
         frames = getattr(image, "n_frames", 1) if self.fmt.name in ("PNG", "WEBP") else 1
         if not wants_original:
             return None, frames
@@ -240,6 +249,12 @@ class _Job:
         if self.fmt.name == "JPEG":
             return strip_jpeg(self.data, orientation), frames
         # Only JPEG keeps an Orientation tag: browsers ignore it in PNG and WebP.
+        if (
+            orientation != 1
+            and frames > 1
+            and frames * image.width * image.height <= (self.spec.max_pixels)
+        ):  # every frame is held at once: no more pixels than one still may have
+            return _animation_upright(image, self.fmt.name, orientation), frames
         if orientation != 1:
             return None, frames
         if self.fmt.name == "PNG":
@@ -406,6 +421,31 @@ class _Job:
         return f"data:{PLACEHOLDER_FORMAT.content_type};base64,{data}"
 
 
+def _animation_upright(image: Image.Image, format_name: str, orientation: int) -> bytes:
+    """Every frame turned upright and encoded again in the source's format (animation kept).
+
+    Browsers ignore EXIF orientation in PNG and WebP, so a lossless copy would show
+    sideways; the still re-encode would lose the animation. Frames are taken as
+    composited RGBA in sRGB, with their durations and the loop count.
+    """
+    icc = image.info.get("icc_profile")
+    frames, durations = [], []
+    for index in range(getattr(image, "n_frames", 1)):
+        image.seek(index)
+        frame = image.convert("RGBA").transpose(_TRANSPOSE[orientation])
+        frames.append(_to_srgb(frame, icc) if icc else frame)
+        durations.append(int(image.info.get("duration", 100)) or 100)
+    image.seek(0)
+    loop = int(image.info.get("loop", 0))
+    buffer = io.BytesIO()
+    options = {"lossless": True} if format_name == "WEBP" else {}
+    frames[0].save(
+        buffer, format_name, save_all=True, append_images=frames[1:], duration=durations,
+        loop=loop, **options,
+    )  # fmt: skip
+    return buffer.getvalue()
+
+
 def _area(size: tuple[int, int]) -> int:
     return size[0] * size[1]
 
@@ -413,9 +453,19 @@ def _area(size: tuple[int, int]) -> int:
 def _to_working_mode(image: Image.Image) -> Image.Image:
     """Convert any decoded mode to L, RGB or RGBA (alpha only if something is see-through)."""
     mode = image.mode
+    if mode in ("1", "L", "RGB") and "transparency" in image.info:
+        # A tRNS colour key (one grey level or RGB colour is see-through): Pillow
+        # applies it when converting to RGBA, and only then.
+        image = image.convert("RGBA")
+        mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         # convert("L") would clip 16-bit values at 255; scale them down instead.
-        image = image.convert("I").point(lambda value: value * (1 / 257)).convert("L")
+        key = image.info.get("transparency") if mode != "F" else None
+        wide = image.convert("I")
+        image = wide.point(lambda value: value * (1 / 257)).convert("L")
+        if isinstance(key, int):  # a 16-bit tRNS grey key: Pillow's convert ignores it
+            alpha = ImageMath.lambda_eval(lambda args: (args["wide"] != key) * 255, wide=wide)
+            image = Image.merge("LA", (image, alpha.convert("L"))).convert("RGBA")
     elif mode in ("1", "L", "RGB"):
         image = image.convert("L") if mode == "1" else image
     elif mode == "CMYK" and image.info.get("icc_profile"):
@@ -445,10 +495,9 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
     if image.mode not in ("RGB", "RGBA", "CMYK"):
         return image
     try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        description = ImageCms.getProfileDescription(source) or ""
-        if image.mode != "CMYK" and "srgb" in description.lower():
+        if image.mode != "CMYK" and icc_profiles.is_srgb(icc):  # by its numbers, not its name
             return image
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         converted = ImageCms.profileToProfile(
             image, source, _srgb_profile(), outputMode=output_mode

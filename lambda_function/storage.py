@@ -13,6 +13,13 @@ from botocore.exceptions import ClientError
 # Outputs live under a key that never changes content (a new upload gets a new id).
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# A lost conditional write: 412 (the condition failed), 409 ConditionalRequestConflict
+# (S3 saw two racing conditional writes), 404 (If-Match on a key deleted meanwhile).
+_LOST_CONDITION = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409"} | _MISSING
+
+
+class SourceChanged(Exception):
+    """The source's bytes changed between HEAD and GET (new bytes POSTed to the key)."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +50,12 @@ def make_client(endpoint_url: str | None) -> Any:
     )
 
 
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code"))
+
+
 def _is_missing(error: ClientError) -> bool:
-    return str(error.response.get("Error", {}).get("Code")) in _MISSING
+    return _code(error) in _MISSING
 
 
 class Storage:
@@ -70,11 +81,49 @@ class Storage:
         )
 
     def get(self, source: SourceObject) -> bytes:
-        """Download exactly the version HEAD described (``IfMatch``), so the size check holds."""
-        response = self.client.get_object(
-            Bucket=self.bucket, Key=source.key, IfMatch=f'"{source.etag}"'
-        )
+        """Download exactly the version HEAD described (``IfMatch``), so the size check holds.
+
+        Raises :class:`SourceChanged` if the key holds other bytes by now.
+        """
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=source.key, IfMatch=f'"{source.etag}"'
+            )
+        except ClientError as error:
+            if _code(error) in ("PreconditionFailed", "412"):
+                raise SourceChanged(source.key) from None
+            raise
         return response["Body"].read()
+
+    def put_if(
+        self, key: str, body: bytes, *, if_none_match: bool = False, if_match: str | None = None
+    ) -> str | None:
+        """A conditional PUT (create-only, or replace-this-ETag); the new ETag, or None if lost."""
+        condition = {"IfNoneMatch": "*"} if if_none_match else {"IfMatch": f'"{if_match}"'}
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                CacheControl="no-store",
+                **condition,
+            )
+        except ClientError as error:
+            if _code(error) in _LOST_CONDITION:
+                return None
+            raise
+        return str(response["ETag"]).strip('"')
+
+    def read_with_etag(self, key: str) -> tuple[str, bytes] | None:
+        """An object's ETag and bytes, or None if it does not exist."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if _is_missing(error):
+                return None
+            raise
+        return str(response["ETag"]).strip('"'), response["Body"].read()
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.client.put_object(

@@ -76,10 +76,12 @@ def test_reconcile_knows_every_file_name_the_lambda_writes() -> None:
     """reconcile deletes orphaned folders only if every file in them is the Lambda's."""
     assert set(reconcile.LAMBDA_FILE_EXTENSIONS) == outputs.FILE_EXTENSIONS
     assert reconcile.MANIFEST_NAME == outputs.MANIFEST_NAME
+    assert reconcile.CLAIM_NAME == outputs.CLAIM_NAME
     for extension in outputs.FILE_EXTENSIONS:
         for variant in ("400x300", "original"):
             for blurred in (False, True):
                 assert reconcile.is_lambda_output(outputs.file_name(variant, blurred, extension))
     assert reconcile.is_lambda_output(outputs.MANIFEST_NAME)
+    assert reconcile.is_lambda_output(outputs.CLAIM_NAME)
     assert not reconcile.is_lambda_output("original.tiff")
     assert not reconcile.is_lambda_output("notes.txt")

@@ -258,7 +258,7 @@ def _bucket(config: StackConfig, parameters: dict[str, Parameter]) -> s3.Bucket:
 
 
 def _role(parameters: dict[str, Parameter]) -> iam.Role:
-    """Least privilege: temp sources read/deleted, outputs written, manifests read, logs, DLQ."""
+    """Least privilege: sources read/deleted, outputs written, manifests/claims read, logs, DLQ."""
     bucket = "arn:${AWS::Partition}:s3:::${BucketName}"
     return iam.Role(
         ROLE,
@@ -298,6 +298,14 @@ def _role(parameters: dict[str, Parameter]) -> iam.Role:
                             "Effect": "Allow",
                             "Action": "s3:GetObject",
                             "Resource": Sub(f"{bucket}/${{ImagePath}}*/manifest.json"),
+                        },
+                        {
+                            # One processing per key: a run that loses the conditional PUT
+                            # of claim.json reads whose claim it is (and how old).
+                            "Sid": "ReadOwnClaims",
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": Sub(f"{bucket}/${{ImagePath}}*/claim.json"),
                         },
                         {
                             # Without ListBucket, S3 answers 403 instead of 404 for a missing

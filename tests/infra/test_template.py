@@ -172,6 +172,11 @@ def test_role_is_least_privilege(any_config):
     assert by_sid["ReadOwnManifests"]["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}/${ImagePath}*/manifest.json"
     }
+    # A run that loses the conditional claim reads it (claim.json only, nothing else).
+    assert by_sid["ReadOwnClaims"]["Action"] == "s3:GetObject"
+    assert by_sid["ReadOwnClaims"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}/${ImagePath}*/claim.json"
+    }
     assert by_sid["TellMissingKeysFromForbiddenOnes"] == {
         "Sid": "TellMissingKeysFromForbiddenOnes",
         "Effect": "Allow",

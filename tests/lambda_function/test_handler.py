@@ -79,6 +79,7 @@ def test_ready_upload_stores_variants_manifest_and_calls_back(
             "original.jpg",
             "original_blur.jpg",
             "manifest.json",
+            "claim.json",
         )
     }  # the source is gone
     thumbnail = s3.get_object(Bucket=bucket, Key=f"{prefix}400x400.jpg")
@@ -199,7 +200,9 @@ def test_new_bytes_after_a_failed_result_are_not_processed(
     s3.put_object(Bucket=bucket, Key=f"temp/{upload_id}", Body=images.jpeg())
     assert lambda_handler(event, context)["outcomes"] == ["source_replaced"]
     assert [p["status"] for p in callback_server.payloads()] == ["failed", "failed"]
-    assert keys(s3, bucket) == {f"image/{upload_id}/manifest.json"}
+    assert keys(s3, bucket) == {
+        f"image/{upload_id}/{name}" for name in ("manifest.json", "claim.json")
+    }
 
 
 def test_unusable_upload_is_a_failed_callback_not_a_retry(
@@ -212,7 +215,9 @@ def test_unusable_upload_is_a_failed_callback_not_a_retry(
     assert payload["error"]["code"] == "unsupported_format"
     assert payload["variants"] == [] and payload["placeholder"] is None
     assert payload["source"]["bytes"] == len(images.PDF)
-    assert keys(s3, bucket) == {f"image/{upload_id}/manifest.json"}
+    assert keys(s3, bucket) == {
+        f"image/{upload_id}/{name}" for name in ("manifest.json", "claim.json")
+    }
 
 
 def test_byte_cap_is_enforced_from_head_without_downloading(

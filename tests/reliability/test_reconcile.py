@@ -147,10 +147,10 @@ def test_orphans_are_reported_then_deleted_only_past_the_grace_period(
     assert f"temp/{orphan_source.pk}" in keys(upload_bucket, "temp/")
 
     deleted = reconcile(ReconcileOptions(delete_orphans=True, orphan_grace=timedelta(0)))
-    assert deleted.deleted_keys == 2 + 9  # two temp objects, eight variants + a manifest
+    assert deleted.deleted_keys == 2 + 10  # two temp objects, eight variants, manifest, claim
     assert keys(upload_bucket, "temp/") == []
     assert keys(upload_bucket, f"image/{gone.pk}/") == []
-    assert len(keys(upload_bucket, f"image/{kept.pk}/")) == 9
+    assert len(keys(upload_bucket, f"image/{kept.pk}/")) == 10  # eight variants, manifest, claim
     assert keys(upload_bucket, "image/logo/") == ["image/logo/a.png"]
     assert deleted.errors == []
 
