@@ -162,7 +162,8 @@ def test_an_abandoned_worker_writes_no_output_and_blocks_new_records_until_it_en
         worker.join(timeout=60)
     assert not abandoned_alive()
     assert {key for key in keys(s3, bucket) if key.startswith(f"image/{slow_id}/")} == {
-        f"image/{slow_id}/manifest.json"
+        f"image/{slow_id}/claim.json",  # taken before the work began
+        f"image/{slow_id}/manifest.json",
     }
     monkeypatch.setattr(handler_module, "process", real_process)  # the retry, once it ended
     assert lambda_handler(s3_event(bucket, f"temp/{next_id}"), FakeContext())["outcomes"] == [
