@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .limits import MAX_BOX
+from .secret import resolve_callback_secret
 
 OUTPUT_FORMATS = ("auto", "jpeg", "png", "webp", "avif")
 _TRUE = {"1", "true", "yes", "on"}
@@ -123,7 +124,8 @@ def load_config(env: Mapping[str, str]) -> Config:
     blur_radius = _int(env, "BLUR_RADIUS", 20, 0, 250) if blur else 0
 
     callback_url = env.get("CALLBACK_URL", "").strip()
-    callback_secret = env.get("CALLBACK_SECRET", "").strip()
+    # The value locally; deployed, fetched from CALLBACK_SECRET_ARN (lambda_function/secret.py).
+    callback_secret = resolve_callback_secret(env)
     if callback_url:
         parts = urlsplit(callback_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
