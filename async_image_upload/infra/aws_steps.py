@@ -26,7 +26,7 @@ from botocore.exceptions import (
 )
 from django.core.management.base import BaseCommand, CommandError
 
-from async_image_upload.infra import artifacts, existing_bucket
+from async_image_upload.infra import artifacts, callback_secret, existing_bucket
 from async_image_upload.infra.bucket_inspect import WrongRegion
 from async_image_upload.infra.bucket_merge import BucketConflict
 from async_image_upload.infra.config import StackConfig
@@ -219,6 +219,11 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         artifacts.ensure_artifacts_bucket(clients.s3, code_bucket, config.region, out)
         code_key = artifacts.upload_package(clients.s3, package, code_bucket, config.stack_name)
 
+        secret = callback_secret.store_callback_secret(
+            clients.secretsmanager, config, _callback_secret()
+        )
+        if secret.outcome != "unchanged":
+            out(f"Callback secret {secret.outcome} in Secrets Manager: {secret.arn}")
         result = deploy(
             template_body(build_template(config)),
             stack_name=config.stack_name,
@@ -226,7 +231,8 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
                 config,
                 code_bucket=code_bucket,
                 code_key=code_key,
-                callback_secret=_callback_secret(),
+                callback_secret_arn=secret.arn,
+                callback_secret_version=secret.version_id,
             ),
             cloudformation=clients.cloudformation,
             confirm=_confirm(command, options),
@@ -261,8 +267,17 @@ def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, 
     deployed = _stack_parameters(stack)
     body = clients.cloudformation.get_template(StackName=config.stack_name)["TemplateBody"]
     metadata = (json.loads(body) if isinstance(body, str) else body).get("Metadata", {})
-    expected = stack_parameters(config, code_bucket="", code_key="", callback_secret="")
+    expected = stack_parameters(
+        config, code_bucket="", code_key="", callback_secret_arn="", callback_secret_version=""
+    )
     problems = drift(config, expected, deployed, metadata)
+    if not callback_secret.stored_value_is_current(
+        clients.secretsmanager, config, _callback_secret()
+    ):
+        problems.append(
+            "the callback secret in Secrets Manager is not the first of CALLBACK_SECRETS "
+            "(rotated in settings but not deployed, or missing)"
+        )
     if not config.is_new_bucket:
         bucket_plan = _existing_bucket_plan(clients, config, out)
         if bucket_plan.notification_changes or bucket_plan.lifecycle_changes:
@@ -306,6 +321,11 @@ def _teardown(clients: Clients, config: StackConfig, out) -> None:
         if removed:
             out(f"Removed the thumbnail trigger from {bucket} (the bucket is kept).")
     delete(stack_name=config.stack_name, cloudformation=clients.cloudformation, echo=out)
+    if callback_secret.delete_callback_secret(clients.secretsmanager, config):
+        out(
+            f"Scheduled the callback secret {callback_secret.secret_name(config)} for deletion "
+            "(restorable for 7 days; a new deploy restores it)."
+        )
     out(
         f"Deleted stack {config.stack_name}. The upload bucket and the artifacts bucket are "
         "kept; empty and delete them yourself if you no longer need them."

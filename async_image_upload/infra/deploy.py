@@ -64,9 +64,17 @@ class DeployResult:
 
 
 def stack_parameters(
-    config: StackConfig, *, code_bucket: str, code_key: str, callback_secret: str
+    config: StackConfig,
+    *,
+    code_bucket: str,
+    code_key: str,
+    callback_secret_arn: str,
+    callback_secret_version: str,
 ) -> dict[str, str]:
-    """Every parameter value, explicitly: an omitted one would fall back to a default."""
+    """Every parameter value, explicitly: an omitted one would fall back to a default.
+
+    The callback secret is named by ARN and version; its value is in Secrets Manager.
+    """
     parameters = {
         "BucketName": config.bucket_name,
         "FunctionName": config.function_name,
@@ -79,7 +87,8 @@ def stack_parameters(
         "LogRetentionDays": str(config.log_retention_days),
         "CodeBucket": code_bucket,
         "CodeKey": code_key,
-        "CallbackSecret": callback_secret,
+        "CallbackSecretArn": callback_secret_arn,
+        "CallbackSecretVersion": callback_secret_version,
     }
     if config.is_new_bucket:
         parameters["ExpirationDays"] = str(config.temp_expiration_days)

@@ -25,10 +25,9 @@ from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATI
 from tests.infra.deploy_command import run
 
 from .conftest import make_config
+from .moto_support import MOTO_UNSUPPORTED_RESOURCES
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"
-)
+pytestmark = pytest.mark.filterwarnings(MOTO_UNSUPPORTED_RESOURCES)
 OUR_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:async-image-upload-thumbnails"
 
 

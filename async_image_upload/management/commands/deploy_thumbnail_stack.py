@@ -70,6 +70,14 @@ class Command(BaseCommand):
         parser.add_argument("--reserved-concurrency", type=int)
         parser.add_argument("--log-retention-days", type=int)
         parser.add_argument(
+            "--alarm-email", metavar="ADDRESS",
+            help="e-mail the CloudWatch alarms (dead letters, errors, throttles) here",
+        )  # fmt: skip
+        parser.add_argument(
+            "--tracing", action="store_true", default=None,
+            help="turn on X-Ray active tracing for the function (billed per trace)",
+        )  # fmt: skip
+        parser.add_argument(
             "--no-heif", action="store_false", dest="heif", default=None,
             help="leave pillow-heif out of the package (no HEIC/HEIF input)",
         )  # fmt: skip
@@ -143,6 +151,8 @@ class Command(BaseCommand):
                         "reserved_concurrency",
                         "log_retention_days",
                         "heif",
+                        "alarm_email",
+                        "tracing",
                     )
                 },
             )
