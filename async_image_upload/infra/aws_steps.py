@@ -9,6 +9,7 @@ in a ``CommandError`` that says what to do.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import zipfile
 from collections.abc import Iterator
@@ -36,11 +37,13 @@ from async_image_upload.infra.deploy import (
     delete,
     deploy,
     describe_stack,
+    refuse_unusable,
     stack_parameters,
 )
 from async_image_upload.infra.package import LambdaPackage, PackagingError, _describe
 from async_image_upload.infra.summary import drift, settings_snippet
 from async_image_upload.infra.template import build_template, template_body
+from async_image_upload.infra.zip_inspect import describe_problems, zip_problems
 
 _PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
@@ -109,8 +112,25 @@ class Clients:
 
     def client(self, service: str) -> Any:
         if service not in self._cache:
-            self._cache[service] = self.session.client(service, endpoint_url=self._endpoint)
+            client = self.session.client(service, endpoint_url=self._endpoint)
+            if service == "s3":
+                client.meta.events.register("provide-client-params.s3.*", self._name_owner)
+            self._cache[service] = client
         return self._cache[service]
+
+    @functools.cached_property
+    def account(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+    def _name_owner(self, params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        """Every S3 call on a bucket names our account as its expected owner.
+
+        Bucket names are global: with ExpectedBucketOwner, S3 answers 403 instead
+        of acting on a bucket of that name in another account (artifacts.py and
+        existing-bucket mode alike). CreateBucket has no such parameter.
+        """
+        if "Bucket" in params and "ExpectedBucketOwner" in model.input_shape.members:
+            params.setdefault("ExpectedBucketOwner", self.account)
 
 
 def _confirm(command: BaseCommand, options: dict[str, Any]):
@@ -147,8 +167,10 @@ def _stack_parameters(stack: dict[str, Any] | None) -> dict[str, str]:
     }
 
 
-def _check_bucket(clients: Clients, config: StackConfig, stack: dict[str, Any] | None) -> None:
-    state = artifacts.bucket_state(clients.s3, config.bucket_name)
+def _check_bucket(
+    clients: Clients, config: StackConfig, stack: dict[str, Any] | None, account: str
+) -> None:
+    state = artifacts.bucket_state(clients.s3, config.bucket_name, account)
     if config.is_new_bucket:
         owned_by_stack = _stack_parameters(stack).get("BucketName") == config.bucket_name
         if state == "taken":
@@ -179,6 +201,11 @@ def _prebuilt_zip(path: Path, config: StackConfig) -> LambdaPackage:
     """``--zip PATH``, with a readable error for a missing, unreadable or corrupt file."""
     rebuild = "Build one with --package-only, or leave --zip out to build it during the deploy."
     try:
+        problems = zip_problems(path, config.architecture, config.python_version)
+        if problems:
+            raise CommandError(
+                describe_problems(path, problems, config.architecture, config.runtime)
+            )
         return _describe(path, config.architecture, config.python_version)
     except FileNotFoundError:
         raise CommandError(f"--zip {path}: no such file. {rebuild}") from None
@@ -202,8 +229,9 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         if options.get("check"):
             _check(clients, config, stack, out)
             return
-        account = clients.sts.get_caller_identity()["Account"]
-        _check_bucket(clients, config, stack)
+        refuse_unusable(stack, config.stack_name)  # before minutes of building and uploading
+        account = clients.account
+        _check_bucket(clients, config, stack, account)
         if not config.is_new_bucket:
             # Refuse an overlapping notification before anything is deployed.
             placeholder = (
@@ -216,8 +244,12 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         code_bucket = options.get("artifacts_bucket") or artifacts.default_artifacts_bucket(
             account, config.region
         )
-        artifacts.ensure_artifacts_bucket(clients.s3, code_bucket, config.region, out)
-        code_key = artifacts.upload_package(clients.s3, package, code_bucket, config.stack_name)
+        artifacts.ensure_artifacts_bucket(
+            clients.s3, code_bucket, config.region, account_id=account, echo=out
+        )
+        code_key = artifacts.upload_package(
+            clients.s3, package, code_bucket, config.stack_name, expected_owner=account
+        )
 
         secret = callback_secret.store_callback_secret(
             clients.secretsmanager, config, _callback_secret()

@@ -11,7 +11,10 @@ from django.core.management import CommandError
 
 from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATION_ID
 from tests.infra.deploy_command import run
-from tests.infra.moto_support import MOTO_UNSUPPORTED_RESOURCES
+from tests.infra.moto_support import (  # noqa: F401 (an autouse fixture)
+    MOTO_UNSUPPORTED_RESOURCES,
+    moto_requests_come_over_tls,
+)
 
 pytestmark = pytest.mark.filterwarnings(MOTO_UNSUPPORTED_RESOURCES)
 
@@ -202,3 +205,26 @@ def test_the_callback_secret_goes_to_secrets_manager_and_the_function_gets_only_
 
     run("--endpoint-url", aws, "--delete", "--new-bucket", "fresh-uploads")
     assert "DeletedDate" in secrets.describe_secret(SecretId=name)
+
+
+def test_a_rolled_back_stack_is_refused_before_the_package_is_built_or_uploaded(
+    aws, clients, monkeypatch
+):
+    from async_image_upload.infra import aws_steps, package
+
+    # moto cannot fail a resource on demand; fake only the status read (as
+    # test_deploy_moto does) and fail the test if the package is built.
+    monkeypatch.setattr(
+        aws_steps, "describe_stack", lambda cf, name: {"StackStatus": "ROLLBACK_COMPLETE"}
+    )
+
+    def no_build(**kwargs):
+        raise AssertionError("the package was built")
+
+    monkeypatch.setattr(package, "build_lambda_zip", no_build)
+    with pytest.raises(CommandError) as refused:
+        run("--endpoint-url", aws, "--yes", "--new-bucket", "fresh-uploads")
+    message = str(refused.value)
+    assert "stack async-image-upload is in ROLLBACK_COMPLETE and cannot be updated" in message
+    assert "delete it (manage.py deploy_thumbnail_stack --delete" in message
+    assert clients("s3").list_buckets()["Buckets"] == []

@@ -27,12 +27,15 @@ from .conftest import make_config
 from .moto_support import MOTO_UNSUPPORTED_RESOURCES
 
 pytestmark = pytest.mark.filterwarnings(MOTO_UNSUPPORTED_RESOURCES)
+ACCOUNT = "123456789012"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:photos-AbCdEf"
 
 
 def deploy_config(config, clients, zip_package, lines, **kwargs):
     clients("s3").create_bucket(Bucket="artifacts")
-    key = upload_package(clients("s3"), zip_package, "artifacts", config.stack_name)
+    key = upload_package(
+        clients("s3"), zip_package, "artifacts", config.stack_name, expected_owner=ACCOUNT
+    )
     return deploy(
         template_body(build_template(config)),
         stack_name=config.stack_name,

@@ -25,7 +25,10 @@ from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATI
 from tests.infra.deploy_command import run
 
 from .conftest import make_config
-from .moto_support import MOTO_UNSUPPORTED_RESOURCES
+from .moto_support import (  # noqa: F401 (an autouse fixture)
+    MOTO_UNSUPPORTED_RESOURCES,
+    moto_requests_come_over_tls,
+)
 
 pytestmark = pytest.mark.filterwarnings(MOTO_UNSUPPORTED_RESOURCES)
 OUR_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:async-image-upload-thumbnails"
