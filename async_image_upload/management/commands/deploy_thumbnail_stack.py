@@ -173,6 +173,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {path} ({config.bucket_mode} bucket, {config.architecture}).")
 
     def _describe_dry_run(self, config: StackConfig) -> None:
+        from async_image_upload.infra.bucket_inspect import tls_statement_to_merge
         from async_image_upload.infra.bucket_merge import our_lifecycle_rules, our_notification
 
         template = build_template(config)
@@ -197,6 +198,11 @@ class Command(BaseCommand):
             )
             for rule in our_lifecycle_rules(config.temp_prefix, config.temp_expiration_days):
                 self.stdout.write(json.dumps(rule, indent=2))
+            self.stdout.write(
+                "The bucket policy is never changed; unless it already refuses plain HTTP, "
+                "merge this statement into it:"
+            )
+            self.stdout.write(json.dumps(tls_statement_to_merge(config.bucket_name), indent=2))
 
     def _package(self, config: StackConfig, options: dict[str, Any]):
         from async_image_upload.infra.package import build_lambda_zip
