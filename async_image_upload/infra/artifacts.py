@@ -22,6 +22,9 @@ ARTIFACTS_PREFIX = "lambda/"
 #: keys are content hashes; this covers a key deleted or replaced by hand).
 NONCURRENT_ZIP_DAYS = 30
 LIFECYCLE_RULE_ID = "async-image-upload-expire-old-zips"
+#: Zips kept per stack after a deploy: the one deployed, and those a rollback or a
+#: quick redeploy of an older version may still need.
+KEEP_PACKAGES = 3
 
 
 def default_artifacts_bucket(account_id: str, region: str) -> str:
@@ -137,3 +140,36 @@ def upload_package(
         str(package.path), bucket, key, ExtraArgs={"ExpectedBucketOwner": expected_owner}
     )
     return key
+
+
+def prune_old_packages(
+    s3: Any,
+    bucket: str,
+    stack_name: str,
+    current_key: str,
+    *,
+    expected_owner: str,
+    keep: int | None = None,
+) -> list[str]:
+    """Delete this stack's zips but ``current_key`` and the ``keep`` newest; return their keys.
+
+    Keys are content hashes, so nothing is ever overwritten and old zips would
+    pile up. On the versioned bucket a delete leaves a noncurrent version, which
+    the lifecycle expires after NONCURRENT_ZIP_DAYS: a deleted zip can be
+    restored for that long.
+    """
+    keep = KEEP_PACKAGES if keep is None else keep
+    prefix = f"{ARTIFACTS_PREFIX}{stack_name}/"
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, ExpectedBucketOwner=expected_owner
+    )
+    objects = sorted(
+        (item for page in pages for item in page.get("Contents", [])),
+        key=lambda item: item["LastModified"],
+        reverse=True,
+    )
+    kept = {current_key, *(item["Key"] for item in objects[:keep])}
+    old = [item["Key"] for item in objects if item["Key"] not in kept]
+    for key in old:
+        s3.delete_object(Bucket=bucket, Key=key, ExpectedBucketOwner=expected_owner)
+    return old

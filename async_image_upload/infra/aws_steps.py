@@ -273,6 +273,14 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         )
         if result.outcome == "cancelled":
             return
+        pruned = artifacts.prune_old_packages(
+            clients.s3, code_bucket, config.stack_name, code_key, expected_owner=account
+        )
+        if pruned:
+            out(
+                f"Deleted {len(pruned)} older Lambda package(s) from {code_bucket} (kept as "
+                f"noncurrent versions for {artifacts.NONCURRENT_ZIP_DAYS} days)."
+            )
         if not config.is_new_bucket:
             existing_bucket.apply(clients.s3, _existing_bucket_plan(clients, config, out))
     out(command.style.SUCCESS(f"Stack {config.stack_name}: {result.outcome}."))

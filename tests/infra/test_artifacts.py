@@ -9,6 +9,7 @@ tests see both what the deploy sends and what it does with the refusal.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import boto3
@@ -132,3 +133,39 @@ def test_every_call_on_an_existing_bucket_names_its_owner_too(
     on_bucket = [r for r in s3_checks_owner if r["bucket"] == "legacy-photos"]
     assert len(on_bucket) > 10  # inspect, merge, write, teardown
     assert [r for r in on_bucket if r["owner"] != ACCOUNT] == []
+
+
+def other_zip(source_zip, tmp_path, n: int):
+    """A copy of the source-only zip with one more file: another content hash."""
+    import shutil
+    import zipfile
+
+    path = tmp_path / f"variant-{n}.zip"
+    shutil.copy(source_zip.path, path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("lambda_function/build_note.txt", f"build {n}\n")
+    return path
+
+
+def test_old_zips_are_deleted_after_a_deploy_and_kept_as_noncurrent_versions(
+    aws, clients, source_only_zip, tmp_path, monkeypatch
+):
+    from async_image_upload.infra import artifacts
+
+    monkeypatch.setattr(artifacts, "KEEP_PACKAGES", 1)  # keep only the deployed zip
+    first = other_zip(source_only_zip, tmp_path, 1)
+    second = other_zip(source_only_zip, tmp_path, 2)
+    run(*deploy_args(aws, first))
+    output = run(*deploy_args(aws, second))
+    assert f"Deleted 1 older Lambda package(s) from {ARTIFACTS}" in output
+
+    s3 = clients("s3")
+    current = [o["Key"] for o in s3.list_objects_v2(Bucket=ARTIFACTS)["Contents"]]
+    second_sha256 = hashlib.sha256(second.read_bytes()).hexdigest()
+    assert current == [f"lambda/async-image-upload/arm64/{second_sha256}.zip"]  # the deployed one
+    versions = s3.list_object_versions(Bucket=ARTIFACTS)
+    assert len(versions["DeleteMarkers"]) == 1  # the first zip, restorable for 30 days
+    assert {v["Key"] for v in versions["Versions"]} == {
+        current[0],
+        versions["DeleteMarkers"][0]["Key"],
+    }
