@@ -311,13 +311,14 @@ def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, 
         config, code_bucket="", code_key="", callback_secret_arn="", callback_secret_version=""
     )
     problems = drift(config, expected, deployed, metadata)
-    if not callback_secret.stored_value_is_current(
-        clients.secretsmanager, config, _callback_secret()
-    ):
-        problems.append(
-            "the callback secret in Secrets Manager is not the first of CALLBACK_SECRETS "
-            "(rotated in settings but not deployed, or missing)"
-        )
+    secret_problem = callback_secret.secret_problem(
+        clients.secretsmanager,
+        config,
+        _callback_secret(),
+        deployed.get("CallbackSecretVersion", ""),
+    )
+    if secret_problem:
+        problems.append(secret_problem)
     if not config.is_new_bucket:
         bucket_plan = _existing_bucket_plan(clients, config, out)
         if bucket_plan.notification_changes or bucket_plan.lifecycle_changes:

@@ -70,12 +70,31 @@ def store_callback_secret(secretsmanager: Any, config: StackConfig, value: str) 
     return StoredSecret(arn, updated["VersionId"], "updated")
 
 
-def stored_value_is_current(secretsmanager: Any, config: StackConfig, value: str) -> bool | None:
-    """Does the stored secret equal ``value``? ``None`` when there is no secret yet."""
-    described = _describe(secretsmanager, secret_name(config))
-    if described is None:
-        return None
-    return secretsmanager.get_secret_value(SecretId=described["ARN"]).get("SecretString") == value
+def secret_problem(
+    secretsmanager: Any, config: StackConfig, value: str, deployed_version: str
+) -> str | None:
+    """What ``--check`` reports about the secret, or ``None`` when the function signs right.
+
+    The stored value must be the settings' signing secret, and the stack must
+    name its current version (the function reads exactly that version).
+    """
+    name = secret_name(config)
+    described = _describe(secretsmanager, name)
+    if described is None or described.get("DeletedDate"):
+        return f"the callback secret {name} is missing from Secrets Manager"
+    current = secretsmanager.get_secret_value(SecretId=described["ARN"])
+    if current.get("SecretString") != value:
+        return (
+            "the callback secret in Secrets Manager is not the first of CALLBACK_SECRETS "
+            "(rotated in settings but not deployed)"
+        )
+    if deployed_version and deployed_version != current["VersionId"]:
+        return (
+            f"the function reads version {deployed_version} of the callback secret, not "
+            f"the current {current['VersionId']} (a cancelled deploy, or a change made "
+            "outside the command)"
+        )
+    return None
 
 
 def delete_callback_secret(secretsmanager: Any, config: StackConfig) -> bool:

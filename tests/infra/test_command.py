@@ -186,6 +186,11 @@ def test_the_callback_secret_goes_to_secrets_manager_and_the_function_gets_only_
     assert "a" * 64 not in json.dumps(function, default=str)
     assert "a" * 64 not in output
 
+    # A version written outside the command is not what the function reads.
+    secrets.put_secret_value(SecretId=name, SecretString="a" * 64)
+    with pytest.raises(CommandError, match=r"reads version .* not the current"):
+        run("--endpoint-url", aws, "--check", "--new-bucket", "fresh-uploads")
+
     # Rotation, step 2 (docs/deploy.md): the new secret first, the old still accepted.
     settings.ASYNC_IMAGE_UPLOAD = {
         **settings.ASYNC_IMAGE_UPLOAD,

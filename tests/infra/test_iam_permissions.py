@@ -95,9 +95,9 @@ def test_the_documented_permissions_cover_every_call_the_command_makes(
                 "--existing-bucket", "legacy-photos", "--stack-name", "legacy",
                 "--cors-origin", "https://app.example.com"]  # fmt: skip
     run(*new)
+    run("--endpoint-url", aws, "--check", "--new-bucket", "fresh-uploads")
     settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, "CALLBACK_SECRETS": ["r" * 64]}
     run(*new)  # a rotation: a new secret version
-    run("--endpoint-url", aws, "--check", "--new-bucket", "fresh-uploads")
     run("--endpoint-url", aws, "--delete", "--new-bucket", "fresh-uploads")
     run(*new[:-1], "fresh-uploads-2")  # restores the secret scheduled for deletion
     run(*existing)
