@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 from .limits import MAX_BLUR_RADIUS, MAX_BOX
 from .outputs import OUTPUTS
+from .secret import resolve_callback_secret
 
 #: ``auto`` follows the source (docs/lambda.md); the rest name a row of the outputs table.
 OUTPUT_FORMATS = ("auto", *OUTPUTS)
@@ -125,7 +126,8 @@ def load_config(env: Mapping[str, str]) -> Config:
     blur_radius = _int(env, "BLUR_RADIUS", 20, 0, MAX_BLUR_RADIUS) if blur else 0
 
     callback_url = env.get("CALLBACK_URL", "").strip()
-    callback_secret = env.get("CALLBACK_SECRET", "").strip()
+    # The value locally; deployed, fetched from CALLBACK_SECRET_ARN (lambda_function/secret.py).
+    callback_secret = resolve_callback_secret(env)
     if callback_url:
         parts = urlsplit(callback_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:

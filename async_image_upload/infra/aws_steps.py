@@ -9,6 +9,7 @@ in a ``CommandError`` that says what to do.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import zipfile
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from botocore.exceptions import (
 )
 from django.core.management.base import BaseCommand, CommandError
 
-from async_image_upload.infra import artifacts, existing_bucket
+from async_image_upload.infra import artifacts, callback_secret, existing_bucket
 from async_image_upload.infra.bucket_inspect import WrongRegion
 from async_image_upload.infra.bucket_merge import BucketConflict
 from async_image_upload.infra.config import StackConfig
@@ -36,11 +37,13 @@ from async_image_upload.infra.deploy import (
     delete,
     deploy,
     describe_stack,
+    refuse_unusable,
     stack_parameters,
 )
 from async_image_upload.infra.package import LambdaPackage, PackagingError, _describe
 from async_image_upload.infra.summary import drift, settings_snippet
 from async_image_upload.infra.template import build_template, template_body
+from async_image_upload.infra.zip_inspect import describe_problems, zip_problems
 
 _PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 
@@ -109,8 +112,25 @@ class Clients:
 
     def client(self, service: str) -> Any:
         if service not in self._cache:
-            self._cache[service] = self.session.client(service, endpoint_url=self._endpoint)
+            client = self.session.client(service, endpoint_url=self._endpoint)
+            if service == "s3":
+                client.meta.events.register("provide-client-params.s3.*", self._name_owner)
+            self._cache[service] = client
         return self._cache[service]
+
+    @functools.cached_property
+    def account(self) -> str:
+        return str(self.client("sts").get_caller_identity()["Account"])
+
+    def _name_owner(self, params: dict[str, Any], model: Any, **kwargs: Any) -> None:
+        """Every S3 call on a bucket names our account as its expected owner.
+
+        Bucket names are global: with ExpectedBucketOwner, S3 answers 403 instead
+        of acting on a bucket of that name in another account (artifacts.py and
+        existing-bucket mode alike). CreateBucket has no such parameter.
+        """
+        if "Bucket" in params and "ExpectedBucketOwner" in model.input_shape.members:
+            params.setdefault("ExpectedBucketOwner", self.account)
 
 
 def _confirm(command: BaseCommand, options: dict[str, Any]):
@@ -147,8 +167,10 @@ def _stack_parameters(stack: dict[str, Any] | None) -> dict[str, str]:
     }
 
 
-def _check_bucket(clients: Clients, config: StackConfig, stack: dict[str, Any] | None) -> None:
-    state = artifacts.bucket_state(clients.s3, config.bucket_name)
+def _check_bucket(
+    clients: Clients, config: StackConfig, stack: dict[str, Any] | None, account: str
+) -> None:
+    state = artifacts.bucket_state(clients.s3, config.bucket_name, account)
     if config.is_new_bucket:
         owned_by_stack = _stack_parameters(stack).get("BucketName") == config.bucket_name
         if state == "taken":
@@ -179,6 +201,11 @@ def _prebuilt_zip(path: Path, config: StackConfig) -> LambdaPackage:
     """``--zip PATH``, with a readable error for a missing, unreadable or corrupt file."""
     rebuild = "Build one with --package-only, or leave --zip out to build it during the deploy."
     try:
+        problems = zip_problems(path, config.architecture, config.python_version)
+        if problems:
+            raise CommandError(
+                describe_problems(path, problems, config.architecture, config.runtime)
+            )
         return _describe(path, config.architecture, config.python_version)
     except FileNotFoundError:
         raise CommandError(f"--zip {path}: no such file. {rebuild}") from None
@@ -202,8 +229,9 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         if options.get("check"):
             _check(clients, config, stack, out)
             return
-        account = clients.sts.get_caller_identity()["Account"]
-        _check_bucket(clients, config, stack)
+        refuse_unusable(stack, config.stack_name)  # before minutes of building and uploading
+        account = clients.account
+        _check_bucket(clients, config, stack, account)
         if not config.is_new_bucket:
             # Refuse an overlapping notification before anything is deployed.
             placeholder = (
@@ -216,9 +244,18 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         code_bucket = options.get("artifacts_bucket") or artifacts.default_artifacts_bucket(
             account, config.region
         )
-        artifacts.ensure_artifacts_bucket(clients.s3, code_bucket, config.region, out)
-        code_key = artifacts.upload_package(clients.s3, package, code_bucket, config.stack_name)
+        artifacts.ensure_artifacts_bucket(
+            clients.s3, code_bucket, config.region, account_id=account, echo=out
+        )
+        code_key = artifacts.upload_package(
+            clients.s3, package, code_bucket, config.stack_name, expected_owner=account
+        )
 
+        secret = callback_secret.store_callback_secret(
+            clients.secretsmanager, config, _callback_secret()
+        )
+        if secret.outcome != "unchanged":
+            out(f"Callback secret {secret.outcome} in Secrets Manager: {secret.arn}")
         result = deploy(
             template_body(build_template(config)),
             stack_name=config.stack_name,
@@ -226,7 +263,8 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
                 config,
                 code_bucket=code_bucket,
                 code_key=code_key,
-                callback_secret=_callback_secret(),
+                callback_secret_arn=secret.arn,
+                callback_secret_version=secret.version_id,
             ),
             cloudformation=clients.cloudformation,
             confirm=_confirm(command, options),
@@ -235,6 +273,14 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
         )
         if result.outcome == "cancelled":
             return
+        pruned = artifacts.prune_old_packages(
+            clients.s3, code_bucket, config.stack_name, code_key, expected_owner=account
+        )
+        if pruned:
+            out(
+                f"Deleted {len(pruned)} older Lambda package(s) from {code_bucket} (kept as "
+                f"noncurrent versions for {artifacts.NONCURRENT_ZIP_DAYS} days)."
+            )
         if not config.is_new_bucket:
             existing_bucket.apply(clients.s3, _existing_bucket_plan(clients, config, out))
     out(command.style.SUCCESS(f"Stack {config.stack_name}: {result.outcome}."))
@@ -261,8 +307,18 @@ def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, 
     deployed = _stack_parameters(stack)
     body = clients.cloudformation.get_template(StackName=config.stack_name)["TemplateBody"]
     metadata = (json.loads(body) if isinstance(body, str) else body).get("Metadata", {})
-    expected = stack_parameters(config, code_bucket="", code_key="", callback_secret="")
+    expected = stack_parameters(
+        config, code_bucket="", code_key="", callback_secret_arn="", callback_secret_version=""
+    )
     problems = drift(config, expected, deployed, metadata)
+    secret_problem = callback_secret.secret_problem(
+        clients.secretsmanager,
+        config,
+        _callback_secret(),
+        deployed.get("CallbackSecretVersion", ""),
+    )
+    if secret_problem:
+        problems.append(secret_problem)
     if not config.is_new_bucket:
         bucket_plan = _existing_bucket_plan(clients, config, out)
         if bucket_plan.notification_changes or bucket_plan.lifecycle_changes:
@@ -306,6 +362,11 @@ def _teardown(clients: Clients, config: StackConfig, out) -> None:
         if removed:
             out(f"Removed the thumbnail trigger from {bucket} (the bucket is kept).")
     delete(stack_name=config.stack_name, cloudformation=clients.cloudformation, echo=out)
+    if callback_secret.delete_callback_secret(clients.secretsmanager, config):
+        out(
+            f"Scheduled the callback secret {callback_secret.secret_name(config)} for deletion "
+            "(restorable for 7 days; a new deploy restores it)."
+        )
     out(
         f"Deleted stack {config.stack_name}. The upload bucket and the artifacts bucket are "
         "kept; empty and delete them yourself if you no longer need them."

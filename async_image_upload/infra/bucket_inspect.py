@@ -13,6 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from async_image_upload.infra.template import tls_only_statement
+
 #: get_bucket_location's answers that are not region names.
 _LOCATION_REGIONS = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}
 
@@ -156,6 +158,45 @@ def safety_warnings(s3: Any, bucket: str, cors_origins: tuple[str, ...] = ()) ->
                 f"--bucket {bucket} --cors-configuration '{rule}'"
             )
     return warnings
+
+
+def tls_statement_to_merge(bucket: str, partition: str = "aws") -> dict[str, Any]:
+    """The TLS-only statement an existing bucket's policy should hold (Security Hub S3.5)."""
+    arn = f"arn:{partition}:s3:::{bucket}"
+    return tls_only_statement([arn, f"{arn}/*"])
+
+
+def _denies_plain_http(statement: dict[str, Any]) -> bool:
+    condition = statement.get("Condition", {}).get("Bool", {})
+    return (
+        statement.get("Effect") == "Deny"
+        and str(condition.get("aws:SecureTransport", "")).lower() == "false"
+    )
+
+
+def tls_warning(s3: Any, bucket: str, partition: str = "aws") -> str | None:
+    """A bucket policy without a TLS-only Deny: the statement to merge, never written by us.
+
+    The bucket's policy is its owner's document; replacing it could drop their
+    grants, so the command prints the statement instead of putting it.
+    """
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as exc:
+        if _error_code(exc) != "NoSuchBucketPolicy":
+            raise
+        policy = {}
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    if any(_denies_plain_http(statement) for statement in statements):
+        return None
+    return (
+        "the bucket policy does not refuse plain-HTTP requests (Security Hub S3.5). "
+        "Merge this statement into its Statement list (get-bucket-policy, add it, "
+        f"put-bucket-policy; we never overwrite a bucket policy): "
+        f"{_compact(tls_statement_to_merge(bucket, partition))}"
+    )
 
 
 def read_lifecycle(s3: Any, bucket: str) -> tuple[list[dict[str, Any]], str]:

@@ -83,6 +83,10 @@ class StackConfig:
     heif: bool = True
     max_upload_bytes: int = 20 * 1024 * 1024
     extra_environment: dict[str, str] = field(default_factory=dict)
+    #: Where CloudWatch alarms are e-mailed (an SNS topic and subscription); "" for none.
+    alarm_email: str = ""
+    #: X-Ray active tracing (opt-in: it bills per trace).
+    tracing: bool = False
 
     def __post_init__(self) -> None:
         if not self.function_name:
@@ -157,6 +161,8 @@ class StackConfig:
             yield "maximum event age must be between 60 and 21600 seconds"
         if not 0 <= self.blur_radius <= MAX_BLUR_RADIUS:
             yield f"BLUR_RADIUS must be between 0 and {MAX_BLUR_RADIUS} (the Lambda's limit)"
+        if self.alarm_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", self.alarm_email):
+            yield f"alarm e-mail {self.alarm_email!r} is not an e-mail address"
         for origin in self.cors_origins:
             if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
                 yield f"CORS origin {origin!r} must look like https://example.com (no path)"

@@ -64,9 +64,17 @@ class DeployResult:
 
 
 def stack_parameters(
-    config: StackConfig, *, code_bucket: str, code_key: str, callback_secret: str
+    config: StackConfig,
+    *,
+    code_bucket: str,
+    code_key: str,
+    callback_secret_arn: str,
+    callback_secret_version: str,
 ) -> dict[str, str]:
-    """Every parameter value, explicitly: an omitted one would fall back to a default."""
+    """Every parameter value, explicitly: an omitted one would fall back to a default.
+
+    The callback secret is named by ARN and version; its value is in Secrets Manager.
+    """
     parameters = {
         "BucketName": config.bucket_name,
         "FunctionName": config.function_name,
@@ -79,7 +87,8 @@ def stack_parameters(
         "LogRetentionDays": str(config.log_retention_days),
         "CodeBucket": code_bucket,
         "CodeKey": code_key,
-        "CallbackSecret": callback_secret,
+        "CallbackSecretArn": callback_secret_arn,
+        "CallbackSecretVersion": callback_secret_version,
     }
     if config.is_new_bucket:
         parameters["ExpirationDays"] = str(config.temp_expiration_days)
@@ -95,6 +104,24 @@ def describe_stack(cloudformation: Any, stack_name: str) -> dict[str, Any] | Non
             return None
         raise
     return stack
+
+
+def refuse_unusable(stack: dict[str, Any] | None, stack_name: str) -> None:
+    """Raise :class:`DeployError` for a stack no change set can update (stuck or busy).
+
+    The command asks before it builds and uploads the package, so a user with a
+    ROLLBACK_COMPLETE stack learns what to do in a second, not after minutes.
+    """
+    status = stack["StackStatus"] if stack else None
+    if status in STUCK_STATUSES:
+        raise DeployError(
+            f"stack {stack_name} is in {status} and cannot be updated. Look at its events in "
+            f"the CloudFormation console, then delete it (manage.py deploy_thumbnail_stack "
+            f"--delete, or aws cloudformation delete-stack --stack-name {stack_name}) and deploy "
+            "again. A retained upload bucket survives; deploy with --existing-bucket then."
+        )
+    if status and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
+        raise DeployError(f"stack {stack_name} is busy ({status}); try again when it finishes")
 
 
 def stack_outputs(stack: dict[str, Any] | None) -> dict[str, str]:
@@ -217,16 +244,8 @@ def deploy(
     CloudFormation fails, with the failing events.
     """
     stack = describe_stack(cloudformation, stack_name)
+    refuse_unusable(stack, stack_name)
     status = stack["StackStatus"] if stack else None
-    if status in STUCK_STATUSES:
-        raise DeployError(
-            f"stack {stack_name} is in {status} and cannot be updated. Look at its events in "
-            f"the CloudFormation console, then delete it (manage.py deploy_thumbnail_stack "
-            f"--delete, or aws cloudformation delete-stack --stack-name {stack_name}) and deploy "
-            "again. A retained upload bucket survives; deploy with --existing-bucket then."
-        )
-    if status and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
-        raise DeployError(f"stack {stack_name} is busy ({status}); try again when it finishes")
     creating = status in (None, "REVIEW_IN_PROGRESS")
 
     change_set = cloudformation.create_change_set(

@@ -31,18 +31,29 @@ def default_dimensions(variants: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(padded)
 
 
-def lambda_environment(config: StackConfig) -> dict[str, Any]:
-    """Environment variables for the function (values are strings or template refs)."""
+def lambda_environment(
+    config: StackConfig, *, callback_secret_arn: Any = None, callback_secret_version: Any = None
+) -> dict[str, Any]:
+    """Environment variables for the function (values are strings or template refs).
+
+    The template passes ``callback_secret_arn`` (and the version): the function
+    reads the secret from Secrets Manager, and the environment holds no value.
+    Without it (the local stack) ``CALLBACK_SECRET`` refers to ``CallbackSecret``,
+    which ``local/environment.py`` resolves to the value itself.
+    """
     env: dict[str, Any] = {
         "TEMP_FOLDER": Ref("TempPath"),
         "IMAGE_FOLDER": Ref("ImagePath"),
         "BLUR": "true" if config.blur else "false",
         "BLUR_RADIUS": str(config.blur_radius),
         "CALLBACK_URL": config.callback_url,
-        # A NoEcho parameter: the value never appears in the template or its events.
-        "CALLBACK_SECRET": Ref("CallbackSecret"),
         "MAX_SOURCE_BYTES": str(config.max_upload_bytes),
     }
+    if callback_secret_arn is None:
+        env["CALLBACK_SECRET"] = Ref("CallbackSecret")
+    else:
+        env["CALLBACK_SECRET_ARN"] = callback_secret_arn
+        env["CALLBACK_SECRET_VERSION"] = callback_secret_version
     for name, size in zip(DIMENSION_NAMES, default_dimensions(config.variants), strict=False):
         env[f"THUMB_DIMENSION_{name}"] = str(size)
     env.update(config.extra_environment)

@@ -18,6 +18,7 @@ from async_image_upload.infra.bucket_inspect import (
     kms_warning,
     read_lifecycle,
     safety_warnings,
+    tls_warning,
 )
 from async_image_upload.infra.bucket_merge import (
     NONCURRENT_DAYS,
@@ -135,7 +136,13 @@ def plan(s3: Any, config: StackConfig, function_arn: str) -> BucketPlan:
         ),
         warnings=[
             *safety_warnings(s3, bucket, config.cors_origins),
-            *filter(None, [kms_warning(s3, bucket, function_arn)]),
+            *filter(
+                None,
+                [
+                    kms_warning(s3, bucket, function_arn),
+                    tls_warning(s3, bucket, function_arn.split(":")[1]),
+                ],
+            ),
         ],
         versioning=bucket_versioning(s3, bucket),
         lifecycle_minimum_size=minimum_size,

@@ -7,7 +7,7 @@ from typing import Any
 from async_image_upload.infra.config import StackConfig
 
 #: Parameters whose deployed value says nothing about the Django settings.
-_UNCOMPARED = {"CodeBucket", "CodeKey", "CallbackSecret"}
+_UNCOMPARED = {"CodeBucket", "CodeKey", "CallbackSecretArn", "CallbackSecretVersion"}
 
 
 def settings_snippet(config: StackConfig, outputs: dict[str, str]) -> str:

@@ -10,7 +10,9 @@ Why it is shaped this way:
   the *bucket name parameter*, not ``GetAtt Bucket.Arn``. That breaks the classic
   bucket → function → permission → bucket cycle: the bucket ``DependsOn`` the
   permission (S3 checks it may invoke the function when the notification is set).
-* The callback secret is a NoEcho parameter; the template never holds its value.
+* The callback secret lives in Secrets Manager (the deploy command writes it);
+  the template holds only its ARN and version, and the role may read that one secret.
+* Every bucket and the dead-letter queue refuse requests that are not over TLS.
 * Resources that checkov flags on purpose carry the reason in their ``Metadata``.
 """
 
@@ -29,9 +31,11 @@ from troposphere import (
     Tags,
     Template,
     awslambda,
+    cloudwatch,
     iam,
     logs,
     s3,
+    sns,
     sqs,
 )
 
@@ -50,6 +54,9 @@ TAG_KEY = "async-image-upload:stack"
 NOTIFICATION_ID = "async-image-upload-thumbnails"
 LIFECYCLE_TEMP_RULE_ID = "async-image-upload-expire-temp"
 LIFECYCLE_MULTIPART_RULE_ID = "async-image-upload-abort-multipart"
+LIFECYCLE_TEMP_MARKERS_RULE_ID = f"{LIFECYCLE_TEMP_RULE_ID}-markers"
+#: How long a versioned bucket keeps a processed original as a noncurrent version.
+NONCURRENT_DAYS = 1
 DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60
 
 # Logical ids: part of the public surface (renaming one replaces the resource).
@@ -60,6 +67,38 @@ PERMISSION = "ThumbnailFunctionS3Permission"
 LOG_GROUP = "ThumbnailFunctionLogGroup"
 DLQ = "ThumbnailDeadLetterQueue"
 INVOKE_CONFIG = "ThumbnailFunctionInvokeConfig"
+BUCKET_POLICY = "UploadBucketPolicy"
+DLQ_POLICY = "ThumbnailDeadLetterQueuePolicy"
+ALARM_TOPIC = "ThumbnailAlarmTopic"
+ALARM_SUBSCRIPTION = "ThumbnailAlarmEmail"
+DLQ_ALARM = "ThumbnailDeadLetterQueueAlarm"
+ERRORS_ALARM = "ThumbnailErrorsAlarm"
+THROTTLES_ALARM = "ThumbnailThrottlesAlarm"
+
+
+class _LoggingConfig(awslambda.LoggingConfig):
+    """troposphere 4.11 lost ``LogFormat`` from LoggingConfig; CloudFormation has it."""
+
+    props = {**awslambda.LoggingConfig.props, "LogFormat": (str, False)}
+
+
+def tls_only_statement(resource: Any, *, service: str = "s3") -> dict[str, Any]:
+    """Deny every request on ``resource`` that is not made over TLS (Security Hub S3.5).
+
+    A Deny with ``Principal: "*"`` names who is refused, never who is let in.
+    """
+    return {
+        "Sid": "DenyRequestsWithoutTLS",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": f"{service}:*",
+        "Resource": resource,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def bucket_tls_statement(bucket_arn: Any, object_arn: Any) -> dict[str, Any]:
+    return tls_only_statement([bucket_arn, object_arn])
 
 
 def _skip(*checks: tuple[str, str]) -> dict[str, Any]:
@@ -149,12 +188,20 @@ def _parameters(template: Template, config: StackConfig) -> dict[str, Parameter]
             Description="Key of the Lambda zip; named by its content hash so a changed "
             "package always changes the key",
         ),
-        "CallbackSecret": Parameter(
-            "CallbackSecret",
+        "CallbackSecretArn": Parameter(
+            "CallbackSecretArn",
             Type="String",
-            NoEcho=True,
-            MinLength=16,
-            Description="Secret that signs callbacks to Django (never shown by CloudFormation)",
+            AllowedPattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$",
+            Description="Secrets Manager secret that signs callbacks to Django (the deploy "
+            "command writes its value; the template and the function's environment never "
+            "hold it)",
+        ),
+        "CallbackSecretVersion": Parameter(
+            "CallbackSecretVersion",
+            Type="String",
+            MinLength=1,
+            Description="Version of the callback secret the function reads; a rotation "
+            "changes it, so every instance picks the new value up on the redeploy",
         ),
     }
     if config.is_new_bucket:
@@ -224,11 +271,25 @@ def _bucket(config: StackConfig, parameters: dict[str, Parameter]) -> s3.Bucket:
         ),
         LifecycleConfiguration=s3.LifecycleConfiguration(
             Rules=[
+                # CloudFormation's lifecycle Rule has no Filter: its Prefix is the
+                # resource property, which CloudFormation sends to S3 as the filter.
                 s3.LifecycleRule(
                     Id=LIFECYCLE_TEMP_RULE_ID,
                     Status="Enabled",
                     Prefix=Ref(parameters["TempPath"]),
                     ExpirationInDays=Ref(parameters["ExpirationDays"]),
+                    # If versioning is ever turned on, a processed original (GPS EXIF
+                    # and all) would otherwise stay forever as a noncurrent version.
+                    NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                        NoncurrentDays=NONCURRENT_DAYS
+                    ),
+                ),
+                # S3 refuses ExpiredObjectDeleteMarker next to ExpirationInDays.
+                s3.LifecycleRule(
+                    Id=LIFECYCLE_TEMP_MARKERS_RULE_ID,
+                    Status="Enabled",
+                    Prefix=Ref(parameters["TempPath"]),
+                    ExpiredObjectDeleteMarker=True,
                 ),
                 s3.LifecycleRule(
                     Id=LIFECYCLE_MULTIPART_RULE_ID,
@@ -317,6 +378,12 @@ def _role(parameters: dict[str, Parameter]) -> iam.Role:
                             "Resource": Sub(bucket),
                         },
                         {
+                            "Sid": "ReadCallbackSecret",
+                            "Effect": "Allow",
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": Ref("CallbackSecretArn"),
+                        },
+                        {
                             "Sid": "WriteOwnLogs",
                             "Effect": "Allow",
                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -333,6 +400,87 @@ def _role(parameters: dict[str, Parameter]) -> iam.Role:
             )
         ],
     )
+
+
+def _xray_statement() -> dict[str, Any]:
+    # X-Ray has no resource-level permissions: these two actions only take "*".
+    return {
+        "Sid": "SendTraces",
+        "Effect": "Allow",
+        "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+        "Resource": "*",
+    }
+
+
+def _alarms(config: StackConfig) -> list[Any]:
+    """Alarms on parked events, errors and throttles; e-mailed when --alarm-email is set."""
+    resources: list[Any] = []
+    actions: dict[str, Any] = {}
+    if config.alarm_email:
+        resources.append(
+            sns.Topic(
+                ALARM_TOPIC,
+                DisplayName=f"{config.stack_name} thumbnail alarms",
+                Metadata=_skip(
+                    (
+                        "CKV_AWS_26",
+                        "CloudWatch cannot publish to a topic encrypted with the AWS-managed "
+                        "SNS key, and the alarm messages hold only metric names and counts.",
+                    )
+                ),
+                Tags=Tags({TAG_KEY: config.stack_name}),
+            )
+        )
+        resources.append(
+            sns.SubscriptionResource(
+                ALARM_SUBSCRIPTION,
+                TopicArn=Ref(ALARM_TOPIC),
+                Protocol="email",
+                Endpoint=config.alarm_email,
+            )
+        )
+        actions = {"AlarmActions": [Ref(ALARM_TOPIC)], "OKActions": [Ref(ALARM_TOPIC)]}
+    function_dimension = [cloudwatch.MetricDimension(Name="FunctionName", Value=Ref(FUNCTION))]
+    resources.append(
+        cloudwatch.Alarm(
+            DLQ_ALARM,
+            AlarmDescription="Events the thumbnail Lambda gave up on are waiting in the "
+            "dead-letter queue: replay them (manage.py replay_dead_letters) or reconcile.",
+            Namespace="AWS/SQS",
+            MetricName="ApproximateNumberOfMessagesVisible",
+            Dimensions=[
+                cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(DLQ, "QueueName"))
+            ],
+            Statistic="Maximum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=0,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+            **actions,
+        )
+    )
+    for logical_id, metric, what in (
+        (ERRORS_ALARM, "Errors", "failed invocations (retried, then parked in the queue)"),
+        (THROTTLES_ALARM, "Throttles", "throttled invocations (concurrency limit reached)"),
+    ):
+        resources.append(
+            cloudwatch.Alarm(
+                logical_id,
+                AlarmDescription=f"The thumbnail Lambda had {what}.",
+                Namespace="AWS/Lambda",
+                MetricName=metric,
+                Dimensions=function_dimension,
+                Statistic="Sum",
+                Period=300,
+                EvaluationPeriods=1,
+                Threshold=0,
+                ComparisonOperator="GreaterThanThreshold",
+                TreatMissingData="notBreaching",
+                **actions,
+            )
+        )
+    return resources
 
 
 def _function(config: StackConfig, parameters: dict[str, Parameter]) -> awslambda.Function:
@@ -354,10 +502,18 @@ def _function(config: StackConfig, parameters: dict[str, Parameter]) -> awslambd
         ),
         (
             "CKV_AWS_173",
-            "Lambda encrypts environment variables at rest with an AWS-managed key; the "
-            "callback secret enters through a NoEcho parameter and never sits in the template.",
+            "Lambda encrypts environment variables at rest with an AWS-managed key; they "
+            "hold no secret (the callback secret is read from Secrets Manager by ARN).",
         ),
     ]
+    if not config.tracing:
+        skips.append(
+            (
+                "CKV_AWS_50",
+                "X-Ray tracing is opt-in (--tracing): it bills per trace and the handler's "
+                "JSON log lines already time each step.",
+            )
+        )
     if not config.reserved_concurrency:
         skips.append(
             (
@@ -379,8 +535,17 @@ def _function(config: StackConfig, parameters: dict[str, Parameter]) -> awslambd
         Code=awslambda.Code(
             S3Bucket=Ref(parameters["CodeBucket"]), S3Key=Ref(parameters["CodeKey"])
         ),
-        Environment=awslambda.Environment(Variables=lambda_environment(config)),
-        LoggingConfig=awslambda.LoggingConfig(LogGroup=Ref(LOG_GROUP)),
+        Environment=awslambda.Environment(
+            Variables=lambda_environment(
+                config,
+                callback_secret_arn=Ref(parameters["CallbackSecretArn"]),
+                callback_secret_version=Ref(parameters["CallbackSecretVersion"]),
+            )
+        ),
+        # The handler writes one JSON object per line; JSON format keeps Lambda's own
+        # platform lines JSON too, so Logs Insights queries one shape.
+        LoggingConfig=_LoggingConfig(LogGroup=Ref(LOG_GROUP), LogFormat="JSON"),
+        TracingConfig=awslambda.TracingConfig(Mode="Active" if config.tracing else "PassThrough"),
         Metadata=_skip(*skips),
         Tags=Tags({TAG_KEY: config.stack_name}),
         **reserved,
@@ -438,7 +603,10 @@ def build_template(config: StackConfig) -> Template:
             Tags=Tags({TAG_KEY: config.stack_name}),
         )
     )
-    template.add_resource(_role(parameters))
+    role = _role(parameters)
+    if config.tracing:
+        role.Policies[0].PolicyDocument["Statement"].append(_xray_statement())
+    template.add_resource(role)
     template.add_resource(_function(config, parameters))
     template.add_resource(
         awslambda.EventInvokeConfig(
@@ -462,8 +630,35 @@ def build_template(config: StackConfig) -> Template:
             SourceArn=Sub("arn:${AWS::Partition}:s3:::${BucketName}"),
         )
     )
+    template.add_resource(
+        sqs.QueuePolicy(
+            DLQ_POLICY,
+            Queues=[Ref(DLQ)],
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [tls_only_statement(GetAtt(DLQ, "Arn"), service="sqs")],
+            },
+        )
+    )
     if config.is_new_bucket:
         template.add_resource(_bucket(config, parameters))
+        template.add_resource(
+            s3.BucketPolicy(
+                BUCKET_POLICY,
+                Bucket=Ref(BUCKET),
+                PolicyDocument={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        bucket_tls_statement(
+                            Sub("arn:${AWS::Partition}:s3:::${BucketName}"),
+                            Sub("arn:${AWS::Partition}:s3:::${BucketName}/*"),
+                        )
+                    ],
+                },
+            )
+        )
+    for resource in _alarms(config):
+        template.add_resource(resource)
 
     template.add_output(
         [

@@ -11,10 +11,12 @@ from django.core.management import CommandError
 
 from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATION_ID
 from tests.infra.deploy_command import run
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"
+from tests.infra.moto_support import (  # noqa: F401 (an autouse fixture)
+    MOTO_UNSUPPORTED_RESOURCES,
+    moto_requests_come_over_tls,
 )
+
+pytestmark = pytest.mark.filterwarnings(MOTO_UNSUPPORTED_RESOURCES)
 
 
 @pytest.fixture
@@ -160,3 +162,74 @@ def test_overlapping_notification_is_refused_before_anything_is_deployed(
         )
         == 0
     )
+
+
+def test_the_callback_secret_goes_to_secrets_manager_and_the_function_gets_only_its_arn(
+    aws, clients, source_only_zip, settings
+):
+    from async_image_upload.conf import upload_settings
+
+    deploy_args = ["--endpoint-url", aws, "--yes", "--zip", str(source_only_zip.path),
+                   "--new-bucket", "fresh-uploads"]  # fmt: skip
+    settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, "CALLBACK_SECRETS": ["a" * 64]}
+    output = run(*deploy_args)
+    assert "Callback secret created in Secrets Manager" in output
+    secrets = clients("secretsmanager")
+    name = "async-image-upload/async-image-upload/callback-secret"
+    stored = secrets.get_secret_value(SecretId=name)
+    assert stored["SecretString"] == "a" * 64
+    function = clients("lambda").get_function(FunctionName="async-image-upload-thumbnails")
+    env = function["Configuration"]["Environment"]["Variables"]
+    assert "CALLBACK_SECRET" not in env
+    assert env["CALLBACK_SECRET_ARN"] == stored["ARN"]
+    assert env["CALLBACK_SECRET_VERSION"] == stored["VersionId"]
+    assert "a" * 64 not in json.dumps(function, default=str)
+    assert "a" * 64 not in output
+
+    # A version written outside the command is not what the function reads.
+    secrets.put_secret_value(SecretId=name, SecretString="a" * 64)
+    with pytest.raises(CommandError, match=r"reads version .* not the current"):
+        run("--endpoint-url", aws, "--check", "--new-bucket", "fresh-uploads")
+
+    # Rotation, step 2 (docs/deploy.md): the new secret first, the old still accepted.
+    settings.ASYNC_IMAGE_UPLOAD = {
+        **settings.ASYNC_IMAGE_UPLOAD,
+        "CALLBACK_SECRETS": ["b" * 64, "a" * 64],
+    }
+    assert upload_settings.callback_secrets[0] == "b" * 64
+    checked = None
+    with pytest.raises(CommandError, match="callback secret in Secrets Manager is not the first"):
+        checked = run("--endpoint-url", aws, "--check", "--new-bucket", "fresh-uploads")
+    assert checked is None
+    output = run(*deploy_args)
+    assert "Callback secret updated in Secrets Manager" in output
+    rotated = secrets.get_secret_value(SecretId=name)
+    assert rotated["SecretString"] == "b" * 64
+    assert rotated["VersionId"] != stored["VersionId"]
+    assert "Stack async-image-upload: updated." in output  # the new version reaches the function
+
+    run("--endpoint-url", aws, "--delete", "--new-bucket", "fresh-uploads")
+    assert "DeletedDate" in secrets.describe_secret(SecretId=name)
+
+
+def test_a_rolled_back_stack_is_refused_before_the_package_is_built_or_uploaded(
+    aws, clients, monkeypatch
+):
+    from async_image_upload.infra import aws_steps, package
+
+    # moto cannot fail a resource on demand; fake only the status read (as
+    # test_deploy_moto does) and fail the test if the package is built.
+    monkeypatch.setattr(
+        aws_steps, "describe_stack", lambda cf, name: {"StackStatus": "ROLLBACK_COMPLETE"}
+    )
+
+    def no_build(**kwargs):
+        raise AssertionError("the package was built")
+
+    monkeypatch.setattr(package, "build_lambda_zip", no_build)
+    with pytest.raises(CommandError) as refused:
+        run("--endpoint-url", aws, "--yes", "--new-bucket", "fresh-uploads")
+    message = str(refused.value)
+    assert "stack async-image-upload is in ROLLBACK_COMPLETE and cannot be updated" in message
+    assert "delete it (manage.py deploy_thumbnail_stack --delete" in message
+    assert clients("s3").list_buckets()["Buckets"] == []

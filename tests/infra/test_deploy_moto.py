@@ -24,21 +24,27 @@ from async_image_upload.infra.deploy import DeployError, delete, deploy, stack_p
 from async_image_upload.infra.template import build_template, template_body
 
 from .conftest import make_config
+from .moto_support import MOTO_UNSUPPORTED_RESOURCES
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"
-)
-SECRET = "s" * 64
+pytestmark = pytest.mark.filterwarnings(MOTO_UNSUPPORTED_RESOURCES)
+ACCOUNT = "123456789012"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:photos-AbCdEf"
 
 
 def deploy_config(config, clients, zip_package, lines, **kwargs):
     clients("s3").create_bucket(Bucket="artifacts")
-    key = upload_package(clients("s3"), zip_package, "artifacts", config.stack_name)
+    key = upload_package(
+        clients("s3"), zip_package, "artifacts", config.stack_name, expected_owner=ACCOUNT
+    )
     return deploy(
         template_body(build_template(config)),
         stack_name=config.stack_name,
         parameters=stack_parameters(
-            config, code_bucket="artifacts", code_key=key, callback_secret=SECRET
+            config,
+            code_bucket="artifacts",
+            code_key=key,
+            callback_secret_arn=SECRET_ARN,
+            callback_secret_version="v1",
         ),
         cloudformation=clients("cloudformation"),
         echo=lines.append,

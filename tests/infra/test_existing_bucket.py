@@ -8,6 +8,7 @@ filter rule name capitalised, as S3 answers it.
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import botocore.client
@@ -15,6 +16,7 @@ import pytest
 from django.core.management import CommandError
 
 from async_image_upload.infra import existing_bucket
+from async_image_upload.infra.bucket_inspect import tls_statement_to_merge
 from async_image_upload.infra.bucket_merge import (
     LIFECYCLE_TEMP_MARKERS_RULE_ID,
     merge_notifications,
@@ -25,10 +27,12 @@ from async_image_upload.infra.template import LIFECYCLE_TEMP_RULE_ID, NOTIFICATI
 from tests.infra.deploy_command import run
 
 from .conftest import make_config
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Tried to parse AWS..Lambda..EventInvokeConfig:UserWarning"
+from .moto_support import (  # noqa: F401 (an autouse fixture)
+    MOTO_UNSUPPORTED_RESOURCES,
+    moto_requests_come_over_tls,
 )
+
+pytestmark = pytest.mark.filterwarnings(MOTO_UNSUPPORTED_RESOURCES)
 OUR_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:async-image-upload-thumbnails"
 
 
@@ -297,3 +301,48 @@ def test_the_buckets_minimum_transition_size_is_written_back(clients, legacy_buc
     existing_bucket.apply(s3, bucket_plan)
     existing_bucket.remove(s3, "legacy-photos", OUR_FUNCTION)  # "old-logs" stays: a PUT
     assert written == ["varies_by_storage_class", "varies_by_storage_class"]
+
+
+def test_a_bucket_policy_without_tls_gets_the_statement_to_merge_and_is_never_written(
+    aws, clients, source_only_zip, legacy_bucket
+):
+    s3 = clients("s3")
+    theirs = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TheirReader",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:role/reader"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::legacy-photos/public/*",
+            }
+        ],
+    }
+    s3.put_bucket_policy(Bucket="legacy-photos", Policy=json.dumps(theirs))
+    output = run("--endpoint-url", aws, "--yes", "--zip", str(source_only_zip.path),
+                 "--existing-bucket", "legacy-photos")  # fmt: skip
+    assert "does not refuse plain-HTTP requests" in output
+    statement = tls_statement_to_merge("legacy-photos")
+    assert json.dumps(statement, separators=(",", ":")) in output
+    assert json.loads(s3.get_bucket_policy(Bucket="legacy-photos")["Policy"]) == theirs
+
+    # Once merged, the warning goes away.
+    merged = {**theirs, "Statement": [*theirs["Statement"], statement]}
+    s3.put_bucket_policy(Bucket="legacy-photos", Policy=json.dumps(merged))
+    config = make_config(bucket_name="legacy-photos", bucket_mode="existing", cors_origins=())
+    warnings = existing_bucket.plan(s3, config, OUR_FUNCTION).warnings
+    assert [w for w in warnings if "plain-HTTP" in w] == []
+
+
+def test_a_bucket_without_a_policy_is_warned_too(clients, legacy_bucket):
+    config = make_config(bucket_name="legacy-photos", bucket_mode="existing", cors_origins=())
+    warnings = existing_bucket.plan(clients("s3"), config, OUR_FUNCTION).warnings
+    (warning,) = [w for w in warnings if "plain-HTTP" in w]
+    assert '"Condition":{"Bool":{"aws:SecureTransport":"false"}}' in warning
+
+
+def test_dry_run_for_an_existing_bucket_prints_the_tls_statement():
+    output = run("--dry-run", "--existing-bucket", "legacy-photos")
+    assert "merge this statement into it" in output
+    assert '"aws:SecureTransport": "false"' in output

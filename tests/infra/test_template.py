@@ -125,7 +125,8 @@ def test_parameter_defaults_come_from_the_config():
     assert params["Architecture"]["Default"] == "arm64"
     assert set(params) >= {
         "BucketName", "FunctionName", "TempPath", "MemorySize", "ExpirationDays",
-        "Architecture", "Runtime", "CodeBucket", "CodeKey", "CallbackSecret",
+        "Architecture", "Runtime", "CodeBucket", "CodeKey", "CallbackSecretArn",
+        "CallbackSecretVersion",
     }  # fmt: skip
 
 
@@ -186,9 +187,16 @@ def test_role_is_least_privilege(any_config):
     assert by_sid["WriteOwnLogs"]["Resource"] == {
         "Fn::GetAtt": ["ThumbnailFunctionLogGroup", "Arn"]
     }
+    assert by_sid["ReadCallbackSecret"] == {
+        "Sid": "ReadCallbackSecret",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": {"Ref": "CallbackSecretArn"},
+    }
     for statement in statements:
         assert statement["Effect"] == "Allow"
-        assert statement["Resource"] != "*"
+        if statement["Sid"] != "SendTraces":  # X-Ray takes no resource (--tracing only)
+            assert statement["Resource"] != "*"
         actions = (
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
@@ -197,11 +205,19 @@ def test_role_is_least_privilege(any_config):
     assert "ManagedPolicyArns" not in role
 
 
-def test_no_public_principal_anywhere(any_config):
-    body = template_body(build_template(any_config))
-    assert '"Principal": "*"' not in body
-    assert '"AWS": "*"' not in body
-    assert "AWS::S3::BucketPolicy" not in body
+def test_no_public_principal_is_ever_allowed_anything(any_config):
+    """``Principal: "*"`` appears only in Deny statements (the TLS-only ones)."""
+    resources = as_dict(any_config)["Resources"]
+    policies = [
+        resource["Properties"]["PolicyDocument"]
+        for resource in resources.values()
+        if resource["Type"] in ("AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy")
+    ]
+    assert policies
+    for policy in policies:
+        for statement in policy["Statement"]:
+            if statement.get("Principal") in ("*", {"AWS": "*"}):
+                assert statement["Effect"] == "Deny", statement
 
 
 def test_permission_is_scoped_to_the_bucket_and_account_without_a_cycle(any_config):
@@ -231,7 +247,8 @@ def test_function_settings_and_environment_mirror_django(any_config):
     assert env == {
         "BLUR": "true",
         "BLUR_RADIUS": "20",
-        "CALLBACK_SECRET": {"Ref": "CallbackSecret"},
+        "CALLBACK_SECRET_ARN": {"Ref": "CallbackSecretArn"},
+        "CALLBACK_SECRET_VERSION": {"Ref": "CallbackSecretVersion"},
         "CALLBACK_URL": "https://app.example.com/uploads/callback/",
         "IMAGE_FOLDER": {"Ref": "ImagePath"},
         "MAX_SOURCE_BYTES": str(20 * 1024 * 1024),
@@ -240,15 +257,24 @@ def test_function_settings_and_environment_mirror_django(any_config):
         "THUMB_DIMENSION_MEDIUM": "100",
         "THUMB_DIMENSION_SMALL": "50",
     }
-    assert props["LoggingConfig"] == {"LogGroup": {"Ref": "ThumbnailFunctionLogGroup"}}
+    assert props["LoggingConfig"] == {
+        "LogGroup": {"Ref": "ThumbnailFunctionLogGroup"},
+        "LogFormat": "JSON",
+    }
     assert "ReservedConcurrentExecutions" not in props
 
 
-def test_callback_secret_is_a_noecho_parameter_never_a_value():
+def test_the_callback_secret_is_named_by_arn_never_held_as_a_value():
     config = make_config()
     template = as_dict(config)
-    assert template["Parameters"]["CallbackSecret"]["NoEcho"] is True
-    assert "Default" not in template["Parameters"]["CallbackSecret"]
+    parameters = template["Parameters"]
+    assert "CallbackSecret" not in parameters
+    assert "Default" not in parameters["CallbackSecretArn"]
+    assert parameters["CallbackSecretArn"]["AllowedPattern"].startswith(
+        "^arn:aws[a-z-]*:secretsmanager:"
+    )
+    env = template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert "CALLBACK_SECRET" not in env
     from django.conf import settings
 
     from async_image_upload.conf import derive_callback_secret

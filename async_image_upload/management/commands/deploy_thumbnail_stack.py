@@ -70,6 +70,14 @@ class Command(BaseCommand):
         parser.add_argument("--reserved-concurrency", type=int)
         parser.add_argument("--log-retention-days", type=int)
         parser.add_argument(
+            "--alarm-email", metavar="ADDRESS",
+            help="e-mail the CloudWatch alarms (dead letters, errors, throttles) here",
+        )  # fmt: skip
+        parser.add_argument(
+            "--tracing", action="store_true", default=None,
+            help="turn on X-Ray active tracing for the function (billed per trace)",
+        )  # fmt: skip
+        parser.add_argument(
             "--no-heif", action="store_false", dest="heif", default=None,
             help="leave pillow-heif out of the package (no HEIC/HEIF input)",
         )  # fmt: skip
@@ -143,6 +151,8 @@ class Command(BaseCommand):
                         "reserved_concurrency",
                         "log_retention_days",
                         "heif",
+                        "alarm_email",
+                        "tracing",
                     )
                 },
             )
@@ -163,6 +173,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Wrote {path} ({config.bucket_mode} bucket, {config.architecture}).")
 
     def _describe_dry_run(self, config: StackConfig) -> None:
+        from async_image_upload.infra.bucket_inspect import tls_statement_to_merge
         from async_image_upload.infra.bucket_merge import our_lifecycle_rules, our_notification
 
         template = build_template(config)
@@ -187,6 +198,11 @@ class Command(BaseCommand):
             )
             for rule in our_lifecycle_rules(config.temp_prefix, config.temp_expiration_days):
                 self.stdout.write(json.dumps(rule, indent=2))
+            self.stdout.write(
+                "The bucket policy is never changed; unless it already refuses plain HTTP, "
+                "merge this statement into it:"
+            )
+            self.stdout.write(json.dumps(tls_statement_to_merge(config.bucket_name), indent=2))
 
     def _package(self, config: StackConfig, options: dict[str, Any]):
         from async_image_upload.infra.package import build_lambda_zip
