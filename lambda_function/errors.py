@@ -15,6 +15,8 @@ class ErrorCode(StrEnum):
     EMPTY = "empty"
     NOT_FOUND = "not_found"
     ANIMATION_TOO_LARGE = "animation_too_large"
+    #: Even the cheapest decode would not fit the function's memory (memory_budget.py).
+    TOO_MUCH_MEMORY = "too_much_memory"
 
 
 class ImageError(Exception):
