@@ -15,6 +15,9 @@ RSS the kernel recorded) is what Lambda's "Max Memory Used" reports.
 virtual maps (thread arenas, dav1d's thread stacks) and kill far too early; the
 machine's cgroups are read-only, so the memory size cannot be enforced by the
 kernel here: the probe measures, and the callers compare the peak with the size.
+Not ``ru_maxrss`` either: after fork and exec it keeps the forking parent's
+peak (a test runner that just generated a 49 MP image), while ``VmHWM`` starts
+afresh with the new program.
 
 Prints one JSON object: ``status`` (``ready``/``failed``), ``code``,
 ``baseline_mb`` (RSS after the cold-start imports), ``peak_mb``, ``cpu_s``.
@@ -24,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
 
@@ -78,14 +80,12 @@ def main(argv: list[str] | None = None) -> None:
         }
     except ImageError as error:
         report = {"status": "failed", "code": error.code.value, "message": error.message}
-    usage = resource.getrusage(resource.RUSAGE_SELF)
     report.update(
         baseline_mb=round(baseline_mb, 1),
         assumed_baseline_mb=RUNTIME_BASELINE_MB,
         peak_mb=round(_status_mb("VmHWM"), 1),
         cpu_s=round(time.process_time() - started, 2),
         wall_s=round(time.perf_counter() - wall, 2),
-        maxrss_mb=round(usage.ru_maxrss / 1024, 1),
     )
     json.dump(report, sys.stdout)
     sys.stdout.write("\n")
