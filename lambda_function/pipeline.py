@@ -202,6 +202,19 @@ class _Job:
     def run(self) -> Result:
         image = open_image(self.data, self.fmt, self.spec.max_pixels)
         width, height = image.size
+        if self.fmt.name == "PNG":
+            # PNG's getexif() decodes every pixel to find an eXIf chunk after them, so
+            # the full-size decode must be within budget before the orientation is read.
+            memory_budget.plan(
+                memory_budget.Source(
+                    kind=memory_budget.source_kind(self.fmt.name, image.mode, 1),
+                    size=image.size,
+                    data_bytes=2 * len(self.data),  # the source and its stripped copy
+                ),
+                image.size,
+                [image.size],
+                self.spec.memory_mb,
+            )
         kept_original, frames = self._lossless_original(image)
         if frames * width * height > self.spec.max_animation_pixels:
             raise ImageError(

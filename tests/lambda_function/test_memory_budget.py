@@ -137,6 +137,13 @@ def test_issue_11_offenders_at_full_size(
 # -- the budget's decisions ---------------------------------------------------
 
 
+def test_png_is_refused_before_its_exif_lookup_decodes_it(inputs: dict[str, Path]) -> None:
+    """Pillow reads a PNG's orientation by decoding it all: the budget comes first."""
+    report = probe(inputs["png_rgba_49mp"], 256)
+    assert report["code"] == ErrorCode.TOO_MUCH_MEMORY, report
+    assert report["peak_mb"] < report["baseline_mb"] + 40, report  # 196 MB if decoded
+
+
 def test_refusal_names_the_memory_that_would_hold_it() -> None:
     source = memory_budget.Source("png", (7000, 7000), data_bytes=1_000_000)
     with pytest.raises(ImageError) as caught:
