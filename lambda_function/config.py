@@ -48,6 +48,9 @@ class Config:
     keep_source: bool
     background: tuple[int, int, int]
     s3_endpoint_url: str | None
+    #: The function's memory size in MB (the memory budget); None outside Lambda
+    #: and the local stack, where nothing is killed for its size.
+    memory_mb: int | None = None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
@@ -108,6 +111,18 @@ def _colour(env: Mapping[str, str], name: str, default: Colour) -> Colour:
     return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
 
 
+def _memory_mb(env: Mapping[str, str]) -> int | None:
+    """Lambda's own ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``, else ``FUNCTION_MEMORY_MB`` (local stack).
+
+    Lambda sets the first from the function's configuration, so a memory change
+    in the console is honoured without touching the environment we deploy.
+    """
+    for name in ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "FUNCTION_MEMORY_MB"):
+        if env.get(name, "").strip():
+            return _int(env, name, 0, 128, 10240)
+    return None
+
+
 def load_config(env: Mapping[str, str]) -> Config:
     """Build and validate a :class:`Config` from an environment mapping."""
     temp_prefix = _prefix(env, "TEMP_FOLDER", "temp/")
@@ -158,6 +173,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         ),
         keep_source=_bool(env, "KEEP_SOURCE", False),
         background=_colour(env, "BACKGROUND", (255, 255, 255)),
+        memory_mb=_memory_mb(env),
         s3_endpoint_url=(
             env.get("S3_ENDPOINT_URL", "").strip()
             or env.get("AWS_ENDPOINT_URL_S3", "").strip()

@@ -19,6 +19,8 @@ class ErrorCode(StrEnum):
     TOO_COMPLEX = "too_complex"
     #: Processing did not finish before the function's deadline.
     PROCESSING_TIMEOUT = "processing_timeout"
+    #: Even the cheapest decode would not fit the function's memory (memory_budget.py).
+    TOO_MUCH_MEMORY = "too_much_memory"
 
 
 class ImageError(Exception):

@@ -37,4 +37,5 @@ def spec_for(source: SourceObject, config: Config) -> Spec:
         max_pixels=config.max_pixels,
         max_animation_pixels=config.max_animation_pixels,
         background=config.background,
+        memory_mb=config.memory_mb,
     )

@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageCms, ImageFilter, ImageMath
+from PIL import Image, ImageCms, ImageFile, ImageFilter, ImageMath
 
-from . import formats, outputs
+from . import formats, memory_budget, outputs
 from . import icc as icc_profiles
 from .errors import ErrorCode, ImageError
 from .formats import Format
@@ -94,6 +94,8 @@ class Spec:
     max_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 50_000_000
     max_animation_pixels: int = 250_000_000
+    #: The function's memory size; None skips the memory budget (scripts, benchmarks).
+    memory_mb: int | None = None
     background: tuple[int, int, int] = (255, 255, 255)
 
 
@@ -123,6 +125,8 @@ class Result:
     outputs: tuple[Output, ...]
     placeholder: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: What the memory budget expected the pipeline to hold beyond the runtime (MB).
+    memory_estimate_mb: int = 0
 
 
 def blur_reduction(radius: float) -> int:
@@ -175,6 +179,18 @@ def process(data: bytes, spec: Spec, checkpoint: Callable[[], None] | None = Non
         raise ImageError(ErrorCode.CORRUPT, f"cannot decode {fmt.name}: {exc}") from None
 
 
+class _Handle:
+    """Hands the one reference to an opened image over, so the receiver can free it early."""
+
+    def __init__(self, image: ImageFile.ImageFile) -> None:
+        self._image: ImageFile.ImageFile | None = image
+
+    def take(self) -> ImageFile.ImageFile:
+        image, self._image = self._image, None
+        assert image is not None, "an image handle is taken once"
+        return image
+
+
 class _Job:
     """One run of the pipeline; holds the intermediate images of the cascade."""
 
@@ -198,6 +214,19 @@ class _Job:
     def run(self) -> Result:
         image = open_image(self.data, self.fmt, self.spec.max_pixels)
         width, height = image.size
+        if self.fmt.name == "PNG":
+            # PNG's getexif() decodes every pixel to find an eXIf chunk after them, so
+            # the full-size decode must be within budget before the orientation is read.
+            memory_budget.plan(
+                memory_budget.Source(
+                    kind=memory_budget.source_kind(self.fmt.name, image.mode, 1),
+                    size=image.size,
+                    data_bytes=2 * len(self.data),  # the source and its stripped copy
+                ),
+                image.size,
+                [image.size],
+                self.spec.memory_mb,
+            )
         kept_original, frames = self._lossless_original(image)
         if frames * width * height > self.spec.max_animation_pixels:
             raise ImageError(
@@ -211,11 +240,24 @@ class _Job:
 
         targets = self._targets(display, reencode_original=kept_original is None)
         largest = max(targets.values(), key=_area)
-        working = self._decode(image, display, orientation, largest)
-        made = self._cascade(working, targets, display)
-        placeholder = self._placeholder(made.pop(("placeholder", False)))
-        encoded = self._encode_all(made, display, kept_original)
-        self._lap("encode")
+        stored_largest = (largest[1], largest[0]) if orientation in (5, 6, 7, 8) else largest
+        plan = memory_budget.plan(
+            memory_budget.Source(
+                kind=memory_budget.source_kind(self.fmt.name, image.mode, frames),
+                size=image.size,
+                data_bytes=len(self.data),
+                kept_original_bytes=len(kept_original or b""),
+            ),
+            stored_largest,
+            list(targets.values()),
+            self.spec.memory_mb,
+        )
+        self._lap("budget")
+        # The decode below owns the source from here on, so it can free it early.
+        handle = _Handle(image)
+        del image
+        working = self._decode(handle, display, orientation, plan)
+        encoded, placeholder = self._make_all(working, targets, display, kept_original)
         return Result(
             format=self.fmt.name,
             width=display[0],
@@ -224,6 +266,7 @@ class _Job:
             outputs=tuple(encoded),
             placeholder=placeholder,
             timings_ms=self.timings,
+            memory_estimate_mb=plan.estimate_mb,
         )
 
     # -- inspection ---------------------------------------------------------
@@ -302,20 +345,30 @@ class _Job:
 
     def _decode(
         self,
-        image: Image.Image,
+        handle: _Handle,
         display: tuple[int, int],
         orientation: int,
-        largest: tuple[int, int],
+        plan: memory_budget.Plan,
     ) -> Image.Image:
-        """Decode once, as small as the largest target allows, upright, in sRGB."""
-        if self.fmt.name == "JPEG" and largest != display:
-            # draft() picks the largest DCT scale (1/2..1/8) still covering ``needed``.
-            needed = (largest[1], largest[0]) if orientation in (5, 6, 7, 8) else largest
-            image.draft(None, needed)
+        """Decode once, as small as the plan allows, upright, in sRGB.
+
+        Each step replaces the only reference to the previous image, so at most
+        two full copies exist at any time (the budget counts on it).
+        """
+        image = handle.take()
+        if plan.draft_scale > 1:
+            # The DCT scale (1/2..1/8) the plan chose from the header; floor sizes make
+            # draft() pick exactly that scale (see memory_budget.draft_scale).
+            image.draft(None, (image.width // plan.draft_scale, image.height // plan.draft_scale))
         image.load()
         self._lap("decode")
         icc = image.info.get("icc_profile")
-        image = _to_working_mode(image)
+        if image.mode in _REDUCIBLE:
+            # Here, not in _to_working_mode: rebinding frees the full-size decode.
+            image = _reduce(image, plan.reduce_factor)
+            image = _to_working_mode(image)
+        else:
+            image = _to_working_mode(image, plan.reduce_factor)
         if orientation != 1:
             image = image.transpose(_TRANSPOSE[orientation])
         if icc:
@@ -328,48 +381,56 @@ class _Job:
 
     # -- making -------------------------------------------------------------
 
-    def _cascade(
+    def _make_all(
         self,
         working: Image.Image,
         targets: dict[tuple[str, bool], tuple[int, int]],
         display: tuple[int, int],
-    ) -> dict[tuple[str, bool], Image.Image]:
-        """Resize each target from the smallest image made so far that still covers it."""
-        resized: dict[tuple[int, int], Image.Image] = {working.size: working}
-        for size in sorted(set(targets.values()), key=_area, reverse=True):
-            if size in resized:
-                continue
-            source = min(
-                (im for im in resized.values() if im.width >= size[0] and im.height >= size[1]),
-                key=lambda im: _area(im.size),
-                default=working,
-            )
-            resized[size] = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-        self._lap("resize")
-        made: dict[tuple[str, bool], Image.Image] = {}
-        for (name, blurred), size in targets.items():
-            image = resized[size]
-            if blurred:
-                if name == ORIGINAL:
-                    radius = self.spec.blur_radius * max(size) / max(display)
-                else:
-                    radius = variant_blur_radius(self.spec.blur_radius, max(size), max(display))
-                image = image.filter(ImageFilter.GaussianBlur(radius))
-            made[(name, blurred)] = image
-        self._lap("blur")
-        return made
-
-    def _encode_all(
-        self,
-        made: dict[tuple[str, bool], Image.Image],
-        display: tuple[int, int],
         kept_original: bytes | None,
-    ) -> list[Output]:
+    ) -> tuple[list[Output], str]:
+        """Make, blur and encode each target, largest first, keeping only what comes next.
+
+        Each size is resized from the previous (smaller) one when it covers it,
+        else from ``working``; an image is encoded as soon as it is made and
+        dropped, so memory holds ``working`` plus about three target-sized
+        images whatever the number of variants.
+        """
+        keys_by_size: dict[tuple[int, int], list[tuple[str, bool]]] = {}
+        for key, size in targets.items():
+            keys_by_size.setdefault(size, []).append(key)
+        made: dict[tuple[str, bool], Output] = {}
+        placeholder = ""
+        previous = working
+        for size in sorted(keys_by_size, key=_area, reverse=True):
+            if size == working.size:
+                resized = working
+            else:
+                covers = previous.width >= size[0] and previous.height >= size[1]
+                source = previous if covers else working
+                resized = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+                del source
+            previous = resized  # the one before is freed here (unless it is ``working``)
+            self._lap("resize")
+            for name, blurred in keys_by_size[size]:
+                if name == "placeholder":
+                    placeholder = self._placeholder(resized)
+                elif blurred:
+                    if name == ORIGINAL:
+                        radius = self.spec.blur_radius * max(size) / max(display)
+                    else:
+                        radius = variant_blur_radius(self.spec.blur_radius, max(size), max(display))
+                    image = resized.filter(ImageFilter.GaussianBlur(radius))
+                    self._lap("blur")
+                    made[(name, blurred)] = self._output(name, True, image, display)
+                    del image
+                else:
+                    made[(name, blurred)] = self._output(name, False, resized, display)
+                self._lap("encode")
+            del resized
         encoded: list[Output] = []
         for variant in self.spec.variants:
             for blurred in (False, True) if self.spec.blur_radius else (False,):
-                key = (variant.name, blurred)
-                if key == (ORIGINAL, False) and kept_original is not None:
+                if (variant.name, blurred) == (ORIGINAL, False) and kept_original is not None:
                     encoded.append(
                         Output(
                             name=ORIGINAL,
@@ -383,24 +444,27 @@ class _Job:
                             display_height=display[1],
                         )
                     )
-                    continue
-                image = made[key]
-                shown = display if variant.box is None else image.size
-                output_format = self._output_format(image)
-                encoded.append(
-                    Output(
-                        name=variant.name,
-                        blurred=blurred,
-                        data=_encode(image, output_format, self.spec.quality, self.spec.background),
-                        content_type=output_format.content_type,
-                        extension=output_format.extension,
-                        width=image.width,
-                        height=image.height,
-                        display_width=shown[0],
-                        display_height=shown[1],
-                    )
-                )
-        return encoded
+                else:
+                    encoded.append(made[(variant.name, blurred)])
+        return encoded, placeholder
+
+    def _output(
+        self, name: str, blurred: bool, image: Image.Image, display: tuple[int, int]
+    ) -> Output:
+        """Encode one made image; an original reports the full display size even when reduced."""
+        shown = display if name == ORIGINAL else image.size
+        output_format = self._output_format(image)
+        return Output(
+            name=name,
+            blurred=blurred,
+            data=_encode(image, output_format, self.spec.quality, self.spec.background),
+            content_type=output_format.content_type,
+            extension=output_format.extension,
+            width=image.width,
+            height=image.height,
+            display_width=shown[0],
+            display_height=shown[1],
+        )
 
     def _output_format(self, image: Image.Image) -> OutputFormat:
         """The format of an output, from OUTPUT_FORMAT and the source."""
@@ -450,8 +514,23 @@ def _area(size: tuple[int, int]) -> int:
     return size[0] * size[1]
 
 
-def _to_working_mode(image: Image.Image) -> Image.Image:
-    """Convert any decoded mode to L, RGB or RGBA (alpha only if something is see-through)."""
+#: Modes ``Image.reduce`` accepts; others are converted first and reduced after.
+_REDUCIBLE = frozenset({"L", "LA", "RGB", "RGBA", "RGBa", "CMYK", "I", "F"})
+
+
+def _reduce(image: Image.Image, factor: int) -> Image.Image:
+    """Shrink by an integer ``factor`` (box filter) if the mode allows; else unchanged."""
+    if factor > 1 and image.mode in _REDUCIBLE:
+        return image.reduce(factor)
+    return image
+
+
+def _to_working_mode(image: Image.Image, reduce_factor: int = 1) -> Image.Image:
+    """Convert any decoded mode to L, RGB or RGBA (alpha only if something is see-through).
+
+    ``reduce_factor`` shrinks the converted image, as early as the mode allows
+    (:mod:`.memory_budget`); the caller reduces reducible modes itself.
+    """
     mode = image.mode
     if mode in ("1", "L", "RGB") and "transparency" in image.info:
         # A tRNS colour key (one grey level or RGB colour is see-through): Pillow
@@ -461,7 +540,8 @@ def _to_working_mode(image: Image.Image) -> Image.Image:
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         # convert("L") would clip 16-bit values at 255; scale them down instead.
         key = image.info.get("transparency") if mode != "F" else None
-        wide = image.convert("I")
+        wide = _reduce(image.convert("I"), reduce_factor)
+        reduce_factor = 1
         image = wide.point(lambda value: value * (1 / 257)).convert("L")
         if isinstance(key, int):  # a 16-bit tRNS grey key: Pillow's convert ignores it
             alpha = ImageMath.lambda_eval(lambda args: (args["wide"] != key) * 255, wide=wide)
@@ -470,10 +550,11 @@ def _to_working_mode(image: Image.Image) -> Image.Image:
         image = image.convert("L") if mode == "1" else image
     elif mode == "CMYK" and image.info.get("icc_profile"):
         pass  # _to_srgb converts CMYK through its profile
-    elif mode in ("P", "PA", "LA", "La", "RGBA", "RGBa"):
+    elif mode in ("P", "PA", "LA", "La", "RGBa"):
         image = image.convert("RGBA")
-    else:  # CMYK without a profile, YCbCr, RGBX, LAB, HSV
+    elif mode != "RGBA":  # CMYK without a profile, YCbCr, RGBX, LAB, HSV
         image = image.convert("RGB")
+    image = _reduce(image, reduce_factor)
     if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
         image = image.convert("RGB")
     return image

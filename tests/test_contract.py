@@ -13,6 +13,7 @@ import pytest
 from async_image_upload import reconcile
 from async_image_upload import signing as django_signing
 from async_image_upload.conf import derive_callback_secret
+from lambda_function import config as lambda_config
 from lambda_function import outputs
 from lambda_function import signing as lambda_signing
 
@@ -85,3 +86,28 @@ def test_reconcile_knows_every_file_name_the_lambda_writes() -> None:
     assert reconcile.is_lambda_output(outputs.CLAIM_NAME)
     assert not reconcile.is_lambda_output("original.tiff")
     assert not reconcile.is_lambda_output("notes.txt")
+
+
+def test_memory_estimate_is_the_same_on_both_sides() -> None:
+    """The system check and the deploy warning predict exactly what the Lambda's budget refuses."""
+    from async_image_upload import _memory_table as django_side
+    from lambda_function import memory_budget as lambda_side
+
+    for name in (
+        "DECODE_BYTES_PER_PIXEL", "WORKING_BYTES_PER_PIXEL", "LIVE_OUTPUT_IMAGES",
+        "RUNTIME_BASELINE_MB", "SAFETY_FACTOR", "FIRST_USE_OVERHEAD_MB", "SUGGESTION_STEP_MB",
+        "MAX_FUNCTION_MB",
+    ):  # fmt: skip
+        assert getattr(django_side, name) == getattr(lambda_side, name), name
+    kinds = {kind for kinds in django_side.KINDS_BY_CONTENT_TYPE.values() for kind in kinds}
+    assert kinds == set(lambda_side.DECODE_BYTES_PER_PIXEL)
+    for kind in kinds:
+        for arguments in (
+            (50_000_000, 50_000_000, 160_000, True, 40 << 20),
+            (12_000_000, 3_000_000, 3_000_000, False, 5 << 20),
+            (1_000_000, 1_000_000, 0, False, 0),
+        ):
+            estimate = lambda_side.estimate_bytes(kind, *arguments)
+            assert django_side.estimate_bytes(kind, *arguments) == estimate
+            assert django_side.needed_mb(estimate) == lambda_side.needed_mb(estimate)
+    assert lambda_config.load_config({}).max_pixels == django_side.LAMBDA_MAX_PIXELS

@@ -23,11 +23,15 @@ RUNTIMES = ("python3.12", "python3.13")
 DEFAULT_STACK_NAME = "async-image-upload"
 DEFAULT_ARCHITECTURE = "arm64"
 DEFAULT_RUNTIME = "python3.12"
-#: What thumbnail_cost_report recommends on the benchmark corpus (docs/tuning.md):
-#: the pipeline peaks at 58 MB on a 24 MP photo (148 MB for a 6 MP PNG with alpha),
-#: and 512 MB is where more memory stops buying enough CPU to pay for itself.
-#: Measure your own photos and deploy with ``--memory recommended``.
-DEFAULT_MEMORY_MB = 512
+#: Holds the largest input the default caps allow (50 MP, 20 MB, every format, the
+#: default variants): the Lambda's memory budget estimates 1152 MB for a 50 MP
+#: (animated) WebP, whose decoder keeps two canvases (measured peak 892 MB, see
+#: docs/performance.md#memory-by-format); every other format fits in 768 MB.
+#: thumbnail_cost_report found 512 MB the cheapest for ordinary photos
+#: (docs/tuning.md): with JPEG/PNG/HEIC only, or smaller photos, deploy with
+#: ``--memory recommended``; the system check async_image_upload.W004 warns when
+#: the memory cannot hold what the settings allow.
+DEFAULT_MEMORY_MB = 1152
 DEFAULT_TIMEOUT_SECONDS = 30
 DEFAULT_TEMP_EXPIRATION_DAYS = 1
 DEFAULT_LOG_RETENTION_DAYS = 30

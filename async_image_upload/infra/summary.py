@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from async_image_upload._memory_table import memory_warning
 from async_image_upload.infra.config import StackConfig
 
 #: Parameters whose deployed value says nothing about the Django settings.
@@ -60,3 +62,16 @@ def drift(
         if recorded.get(key) != value:
             problems.append(f"{key}: deployed {recorded.get(key)!r}, settings say {value!r}")
     return problems
+
+
+def memory_warning_for(config: StackConfig, content_types: Iterable[str]) -> str | None:
+    """Why the stack's memory cannot hold every upload the settings allow (None if it can).
+
+    The same estimate as the Lambda's budget and the system check W004.
+    """
+    problem = memory_warning(
+        config.memory_mb, list(content_types), config.variants, config.max_upload_bytes
+    )
+    if problem is None:
+        return None
+    return f"{problem} Deploy with --memory set to that size to accept them."

@@ -27,6 +27,8 @@ def lambda_environment_values(*, callback_url: str, s3_endpoint_url: str) -> dic
     for name, value in lambda_environment(config).items():
         values[name] = _resolve(value, refs)
     values["S3_ENDPOINT_URL"] = s3_endpoint_url
+    # On AWS the runtime sets AWS_LAMBDA_FUNCTION_MEMORY_SIZE; locally the same budget applies.
+    values["FUNCTION_MEMORY_MB"] = str(config.memory_mb)
     return values
 
 

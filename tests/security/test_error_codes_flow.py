@@ -93,6 +93,8 @@ def status_of(client: Any, upload_id: str) -> dict[str, Any]:
             {"MAX_PIXELS": "10000", "MAX_ANIMATION_PIXELS": "10000"},
         ),
         (ErrorCode.TOO_COMPLEX, comment_flood_jpeg(), "image/jpeg", {}),
+        # 9 MP of PNG needs about 117 MB by the budget: a 128 MB function has 53 MB free.
+        (ErrorCode.TOO_MUCH_MEMORY, png(3000, 3000), "image/png", {"FUNCTION_MEMORY_MB": "128"}),
     ],
     ids=[
         "unsupported_format",
@@ -101,6 +103,7 @@ def status_of(client: Any, upload_id: str) -> dict[str, Any]:
         "corrupt",
         "animation_too_large",
         "too_complex",
+        "too_much_memory",
     ],
 )
 def test_uploaded_bytes_that_cannot_be_processed_end_failed_with_their_code(

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from async_image_upload.conf import upload_settings
 from async_image_upload.infra.config import (
     ARCHITECTURES,
     RUNTIMES,
@@ -23,6 +24,7 @@ from async_image_upload.infra.config import (
     config_from_settings,
 )
 from async_image_upload.infra.package import PackagingError
+from async_image_upload.infra.summary import memory_warning_for
 from async_image_upload.infra.template import build_template, template_body
 
 
@@ -98,6 +100,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         config = self._config(options)
         self._warn_unreachable_callback(config.callback_url)
+        self._warn_memory(config)
         if options["output"]:
             self._write_template(config, Path(options["output"]))
         if options["dry_run"]:
@@ -129,6 +132,12 @@ class Command(BaseCommand):
                     "ASYNC_IMAGE_UPLOAD['CALLBACK_URL'] to your site's public https URL."
                 )
             )
+
+    def _warn_memory(self, config: StackConfig) -> None:
+        """The Lambda refuses what its memory cannot hold: say so before deploying it."""
+        problem = memory_warning_for(config, upload_settings.ALLOWED_CONTENT_TYPES)
+        if problem:
+            self.stderr.write(self.style.WARNING(problem))
 
     def _config(self, options: dict[str, Any]) -> StackConfig:
         bucket_name = options["new_bucket"] or options["existing_bucket"]
