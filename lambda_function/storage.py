@@ -10,6 +10,8 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
+from . import conditional_writes
+
 # Outputs live under a key that never changes content (a new upload gets a new id).
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -36,9 +38,10 @@ def make_client(endpoint_url: str | None) -> Any:
     """An S3 client with short timeouts and botocore's standard retries.
 
     ``endpoint_url`` points it at the local stack (moto's server) so the very
-    same handler runs there.
+    same handler runs there. Conditional PUTs work on any botocore the runtime
+    ships (:mod:`.conditional_writes`).
     """
-    return boto3.client(
+    client = boto3.client(
         "s3",
         endpoint_url=endpoint_url,
         config=BotoConfig(
@@ -48,6 +51,8 @@ def make_client(endpoint_url: str | None) -> Any:
             signature_version="s3v4",
         ),
     )
+    conditional_writes.install(client)
+    return client
 
 
 def _code(error: ClientError) -> str:
