@@ -141,14 +141,11 @@ class Storage:
 
     def read_manifest(self, key: str) -> dict[str, Any] | None:
         """The manifest a previous run wrote, or None (absent or unreadable)."""
+        found = self.read_with_etag(key)
+        if found is None:
+            return None
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if _is_missing(error):
-                return None
-            raise
-        try:
-            manifest = json.loads(response["Body"].read())
+            manifest = json.loads(found[1])
         except ValueError:
             return None
         return manifest if isinstance(manifest, dict) else None
