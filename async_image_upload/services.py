@@ -123,7 +123,9 @@ def _lock_owner(owner: Any, alias: str) -> None:
     ``ATOMIC_REQUESTS`` transaction has read before the view runs should give
     that database READ COMMITTED, or the count may miss a concurrent upload.
     """
-    manager = type(owner)._default_manager.using(alias)
+    # The foreign key's model, not type(owner): a session user is a SimpleLazyObject.
+    user_model = ImageUpload._meta.get_field("owner").related_model
+    manager = user_model._default_manager.using(alias)
     list(manager.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
 
 

@@ -153,3 +153,16 @@ def test_pending_cap_counts_only_the_owners_open_uploads(
         201,
         429,
     ]
+
+
+@pytest.mark.django_db
+def test_a_session_user_can_presign(client: Any, user: Any) -> None:
+    """Session auth hands the view a SimpleLazyObject; the cap's lock must take it.
+
+    The API tests force-authenticate a real user object, so only the browser test
+    saw the 500 this once was.
+    """
+    client.force_login(user)
+    response = client.post("/uploads/", PRESIGN, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert ImageUpload.objects.filter(owner=user, status="pending").count() == 1

@@ -158,7 +158,8 @@ def test_photo_goes_up_and_thumbnails_come_back(
     beach.locator(".upload__saved", has_text="Saved as photo #").wait_for()
     photo_id = beach.get_attribute("data-photo-id")
     page.reload()
-    gallery_img = page.locator(f'#gallery [data-photo="{photo_id}"] img')
+    # The photo itself (with its srcset), not the inline placeholder stacked under it.
+    gallery_img = page.locator(f'#gallery [data-photo="{photo_id}"] img[srcset]')
     gallery_img.evaluate("img => img.decode()")  # resolves once loaded, throws if broken
     assert gallery_img.evaluate("img => img.naturalWidth") > 0
     # Nothing went wrong on the page (the admin login page's missing favicon aside).
