@@ -8,6 +8,7 @@ dropped when settings change.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import NoCredentialsError
 from django.core.signals import setting_changed
 
+from async_image_upload._get_signer import GetUrlSigner
 from async_image_upload._post_policy import PostPolicySigner
 from async_image_upload.conf import affects_upload_settings, upload_settings
 
@@ -72,6 +74,21 @@ def _post_signer(endpoint_url: str | None, region: str, bucket: str) -> PostPoli
     )
 
 
+@lru_cache(maxsize=8)
+def _get_signer(endpoint_url: str | None, region: str, bucket: str) -> GetUrlSigner:
+    """botocore's URL prefix and signing scope for GETs from ``bucket``, learnt once."""
+    with _lock:
+        session = boto3.session.Session()
+        credentials = session.get_credentials()
+        if credentials is None:
+            raise NoCredentialsError()
+        client = _new_client(session, endpoint_url, region)
+        probe = client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "probe"}, ExpiresIn=60
+        )
+    return GetUrlSigner.from_botocore_url(credentials, probe, "probe")
+
+
 def signing_client() -> Any:
     """The client whose signatures clients will present (public endpoint if set)."""
     endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
@@ -86,6 +103,7 @@ def api_client() -> Any:
 def reset_clients() -> None:
     _client.cache_clear()
     _post_signer.cache_clear()
+    _get_signer.cache_clear()
 
 
 def _reset_on_change(*, setting: str, **kwargs: Any) -> None:
@@ -133,8 +151,6 @@ def object_url(key: str) -> str:
         from django.core.files.storage import storages
 
         return storages[upload_settings.STORAGE].url(key)
-    return signing_client().generate_presigned_url(
-        "get_object",
-        Params={"Bucket": upload_settings.BUCKET, "Key": key},
-        ExpiresIn=int(upload_settings.URL_EXPIRY),
-    )
+    endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
+    signer = _get_signer(endpoint, upload_settings.REGION, upload_settings.BUCKET)
+    return signer.sign(key, signed_at=int(time.time()), expires_in=int(upload_settings.URL_EXPIRY))
