@@ -142,7 +142,11 @@ def presigned_post(
 
 
 def object_url(key: str) -> str:
-    """A URL a browser can load for an output key, built as ``URL_MODE`` says."""
+    """A URL a browser can load for an output key, built as ``URL_MODE`` says.
+
+    In ``"presigned"`` mode the URL is the same for the whole signing window
+    (see :func:`signing_window`).
+    """
     mode = upload_settings.URL_MODE
     if mode == "custom_domain":
         protocol = upload_settings.URL_PROTOCOL
@@ -153,4 +157,18 @@ def object_url(key: str) -> str:
         return storages[upload_settings.STORAGE].url(key)
     endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
     signer = _get_signer(endpoint, upload_settings.REGION, upload_settings.BUCKET)
-    return signer.sign(key, signed_at=int(time.time()), expires_in=int(upload_settings.URL_EXPIRY))
+    signed_at, expires_in = signing_window(int(time.time()))
+    return signer.sign(key, signed_at=signed_at, expires_in=expires_in)
+
+
+def signing_window(now: int) -> tuple[int, int]:
+    """The signing time and expiry of every presigned GET URL handed out at ``now``.
+
+    Windows of ``URL_SIGNING_WINDOW`` seconds start at multiples of it since the
+    epoch, so every server signs a key to the same URL for the whole window
+    (browsers and proxies can cache it). The URL is signed at the window's start
+    and expires ``URL_SIGNING_WINDOW + URL_EXPIRY`` later: handed out at any
+    moment of the window, it stays valid at least ``URL_EXPIRY`` after that.
+    """
+    window = int(upload_settings.URL_SIGNING_WINDOW)
+    return now - now % window, window + int(upload_settings.URL_EXPIRY)

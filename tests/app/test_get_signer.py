@@ -13,6 +13,7 @@ from __future__ import annotations
 import types
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
@@ -134,14 +135,21 @@ def test_refreshed_credentials_are_used() -> None:
         {"REGION": "eu-west-3"},
         {"ENDPOINT_URL": "http://127.0.0.1:9000"},
         {"ENDPOINT_URL": "http://s3.internal:9000", "PUBLIC_ENDPOINT_URL": "https://s3.example"},
+        {"URL_SIGNING_WINDOW": 900, "URL_EXPIRY": 300},
     ],
 )
-def test_object_url_matches_the_settings_client(monkeypatch, settings, overrides) -> None:
-    """The app's own path — prefix and scope learnt from botocore once — still equals botocore."""
+def test_object_url_is_botocores_url_signed_at_the_windows_start(
+    monkeypatch, settings, overrides
+) -> None:
+    """The app's own path — prefix and scope learnt from botocore once — equals botocore
+    signing at the window's start for the window plus URL_EXPIRY."""
     settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, **overrides}
-    instant = datetime(2026, 11, 25, 13, 0, 0, tzinfo=UTC)
-    monkeypatch.setattr(s3, "time", types.SimpleNamespace(time=lambda: instant.timestamp()))
-    freeze_botocore(monkeypatch, instant)
+    window = overrides.get("URL_SIGNING_WINDOW", 3600)
+    expiry = overrides.get("URL_EXPIRY", 3600)
+    window_start = datetime(2026, 11, 25, 13, 0, 0, tzinfo=UTC)
+    now = window_start.timestamp() + window - 1.5  # late in the window
+    monkeypatch.setattr(s3, "time", types.SimpleNamespace(time=lambda: now))
+    freeze_botocore(monkeypatch, window_start)
     s3.reset_clients()
     try:
         from async_image_upload.conf import upload_settings
@@ -150,10 +158,50 @@ def test_object_url_matches_the_settings_client(monkeypatch, settings, overrides
         expected = s3.signing_client().generate_presigned_url(
             "get_object",
             Params={"Bucket": upload_settings.BUCKET, "Key": KEYS[0]},
-            ExpiresIn=int(upload_settings.URL_EXPIRY),
+            ExpiresIn=window + expiry,
         )
     finally:
         s3.reset_clients()
     assert ours == expected
     if "PUBLIC_ENDPOINT_URL" in overrides:
         assert ours.startswith(overrides["PUBLIC_ENDPOINT_URL"])
+
+
+def url_at(monkeypatch: pytest.MonkeyPatch, now: float, key: str = KEYS[0]) -> str:
+    monkeypatch.setattr(s3, "time", types.SimpleNamespace(time=lambda: now))
+    return s3.object_url(key)
+
+
+def signed_window(url: str) -> tuple[float, float]:
+    """When a URL's signature starts and stops being valid (epoch seconds)."""
+    query = parse_qs(urlsplit(url).query)
+    signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    start = signed.timestamp()
+    return start, start + int(query["X-Amz-Expires"][0])
+
+
+def test_a_url_is_the_same_for_the_whole_window(monkeypatch, settings) -> None:
+    settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, "URL_SIGNING_WINDOW": 3600}
+    start = datetime(2026, 11, 25, 13, 0, 0, tzinfo=UTC).timestamp()
+    first = url_at(monkeypatch, start)
+    assert url_at(monkeypatch, start + 1) == first
+    assert url_at(monkeypatch, start + 3599.999) == first
+    assert url_at(monkeypatch, start + 3600) != first  # the next window
+    assert url_at(monkeypatch, start, KEYS[1]) != first
+
+
+@pytest.mark.parametrize(("window", "expiry"), [(3600, 3600), (900, 60), (86_400, 600)])
+def test_a_url_stays_valid_url_expiry_after_it_is_handed_out(
+    monkeypatch, settings, window, expiry
+) -> None:
+    settings.ASYNC_IMAGE_UPLOAD = {
+        **settings.ASYNC_IMAGE_UPLOAD,
+        "URL_SIGNING_WINDOW": window,
+        "URL_EXPIRY": expiry,
+    }
+    start = datetime(2026, 11, 25, 0, 0, 0, tzinfo=UTC).timestamp()
+    for now in (start, start + window / 2, start + window - 0.001):
+        valid_from, valid_until = signed_window(url_at(monkeypatch, now))
+        assert valid_from == start <= now
+        assert valid_until >= now + expiry
+        assert valid_until == start + window + expiry  # and no longer than that
