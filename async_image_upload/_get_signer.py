@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from time import monotonic
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -94,13 +95,27 @@ class GetUrlSigner:
 
     ``url_prefix`` is everything before the quoted key in botocore's URL
     (``https://bucket.s3.amazonaws.com/`` or ``http://host:9000/bucket/``).
-    ``credentials`` is botocore's credentials object; its frozen snapshot is
-    taken per call, so refreshed (for example role) credentials are used as
-    soon as botocore refreshes them, and the window's cached key with them.
+    ``credentials`` is botocore's credentials object. Its frozen snapshot is
+    taken again at most ``credentials_recheck`` seconds after the last one
+    (asking refreshable role credentials costs ~15 us, as much as a whole
+    URL), so credentials botocore refreshed are used within that time, and
+    the window's cached key with them. botocore refreshes at least 10 minutes
+    before credentials expire, so a snapshot a second old is never expired.
     """
 
-    def __init__(self, credentials: Any, *, url_prefix: str, region: str, service: str = "s3"):
+    def __init__(
+        self,
+        credentials: Any,
+        *,
+        url_prefix: str,
+        region: str,
+        service: str = "s3",
+        credentials_recheck: float = 1.0,
+    ):
         self.credentials = credentials
+        self.credentials_recheck = credentials_recheck
+        self._snapshot: Any = None
+        self._snapshot_until = 0.0
         self.url_prefix = url_prefix
         self.region = region
         self.service = service
@@ -125,7 +140,11 @@ class GetUrlSigner:
 
     def sign(self, key: str, *, signed_at: int, expires_in: int) -> str:
         """A URL for ``key`` signed at ``signed_at`` (epoch seconds), valid ``expires_in`` s."""
-        credentials = self.credentials.get_frozen_credentials()
+        now = monotonic()
+        credentials = self._snapshot
+        if credentials is None or now >= self._snapshot_until:
+            credentials = self._snapshot = self.credentials.get_frozen_credentials()
+            self._snapshot_until = now + self.credentials_recheck
         window = self._window
         if (
             window is None

@@ -103,8 +103,8 @@ def test_a_url_for_another_key_is_refused() -> None:
         )
 
 
-def test_refreshed_credentials_are_used() -> None:
-    """Role credentials rotate; no URL is signed with a snapshot botocore replaced."""
+def test_refreshed_credentials_are_used(monkeypatch) -> None:
+    """Role credentials rotate; a snapshot botocore replaced is used at most a second more."""
 
     class Rotating:
         def __init__(self) -> None:
@@ -117,11 +117,16 @@ def test_refreshed_credentials_are_used() -> None:
                 f"token-{self.generation}",
             ).get_frozen_credentials()
 
+    clock = [1000.0]
+    monkeypatch.setattr("async_image_upload._get_signer.monotonic", lambda: clock[0])
     credentials = Rotating()
     signer = GetUrlSigner(credentials, url_prefix="https://b.s3.amazonaws.com/", region="us-east-1")
     first = signer.sign("image/a.jpg", signed_at=1_764_072_000, expires_in=3600)
     assert signer.sign("image/a.jpg", signed_at=1_764_072_000, expires_in=3600) == first
     credentials.generation = 2
+    clock[0] += 0.5  # the snapshot is reused for up to a second...
+    assert signer.sign("image/a.jpg", signed_at=1_764_072_000, expires_in=3600) == first
+    clock[0] += 0.5  # ...and no longer
     second = signer.sign("image/a.jpg", signed_at=1_764_072_000, expires_in=3600)
     assert "AKIAROTATED000000001" in first and "token-1" in first
     assert "AKIAROTATED000000002" in second and "token-2" in second
