@@ -1,8 +1,10 @@
 """Everything Django says to S3: presigned POSTs and variant URLs.
 
-No bytes pass through here; boto3 only signs. Clients (and the POST signer's
-URL and scope) are cached because creating one costs tens of milliseconds, and
-dropped when settings change.
+No bytes pass through here; nothing but signing happens. Clients (and the
+POST and GET signers' URLs and scopes, learnt from one botocore signature
+each) are cached because creating one costs tens of milliseconds, and dropped
+when settings change. Presigned variant URLs are signed per window
+(``URL_SIGNING_WINDOW``) so browsers can cache them.
 """
 
 from __future__ import annotations
