@@ -16,6 +16,7 @@ from async_image_upload.variants import parse_variants
 KNOWN_CONTENT_TYPES = frozenset(DEFAULTS["ALLOWED_CONTENT_TYPES"])
 URL_MODES = frozenset({"presigned", "storage", "custom_domain"})
 TAG = "async_image_upload"
+SIGV4_MAX_EXPIRY = 7 * 24 * 3600
 
 
 def _error(msg: str, id_: str, hint: str | None = None, obj: Any = None) -> checks.Error:
@@ -113,12 +114,34 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         messages.append(_error(f"URL_MODE must be one of {', '.join(sorted(URL_MODES))}.", "E007"))
     elif s.URL_MODE == "custom_domain" and not s.CUSTOM_DOMAIN:
         messages.append(_error("URL_MODE 'custom_domain' needs CUSTOM_DOMAIN.", "E008"))
-    for name in ("MAX_UPLOAD_BYTES", "PRESIGN_EXPIRY", "UPLOAD_EXPIRY", "CALLBACK_MAX_AGE"):
+    invalid: set[str] = set()
+    for name in (
+        "MAX_UPLOAD_BYTES",
+        "PRESIGN_EXPIRY",
+        "UPLOAD_EXPIRY",
+        "CALLBACK_MAX_AGE",
+        "URL_EXPIRY",
+        "URL_SIGNING_WINDOW",
+    ):
         value = getattr(s, name)
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            invalid.add(name)
             messages.append(_error(f"{name} must be a positive integer.", "E009"))
-    if int(s.PRESIGN_EXPIRY) > 7 * 24 * 3600:
+    if "PRESIGN_EXPIRY" not in invalid and s.PRESIGN_EXPIRY > SIGV4_MAX_EXPIRY:
         messages.append(_error("PRESIGN_EXPIRY cannot exceed 7 days (SigV4's limit).", "E010"))
+    if (
+        s.URL_MODE == "presigned"
+        and not invalid & {"URL_EXPIRY", "URL_SIGNING_WINDOW"}
+        and s.URL_SIGNING_WINDOW + s.URL_EXPIRY > SIGV4_MAX_EXPIRY
+    ):
+        messages.append(
+            _error(
+                "URL_SIGNING_WINDOW + URL_EXPIRY cannot exceed 7 days (SigV4's limit).",
+                "E012",
+                hint="A presigned URL is signed at its window's start and must stay valid "
+                "URL_EXPIRY after the window's end; S3 refuses an expiry over 7 days.",
+            )
+        )
     if not s.callback_secrets:
         messages.append(_error("No callback secret: set SECRET_KEY or CALLBACK_SECRETS.", "E011"))
     if anonymous_uploads_allowed() and api_settings.NUM_PROXIES is None:

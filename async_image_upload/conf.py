@@ -70,7 +70,11 @@ DEFAULTS: dict[str, Any] = {
     # How variant URLs are built: "presigned" (private bucket, default),
     # "storage" (a django-storages storage's url()), "custom_domain" (CDN).
     "URL_MODE": "presigned",
+    # Presigned GET URLs are signed once per window (the signing time floored to
+    # the window's start), so they stay identical, and cacheable, for the whole
+    # window; each stays valid at least URL_EXPIRY after it is handed out.
     "URL_EXPIRY": 60 * 60,
+    "URL_SIGNING_WINDOW": 60 * 60,
     "STORAGE": "default",
     "CUSTOM_DOMAIN": None,
     "URL_PROTOCOL": "https",

@@ -1,13 +1,16 @@
 """Everything Django says to S3: presigned POSTs and variant URLs.
 
-No bytes pass through here; boto3 only signs. Clients (and the POST signer's
-URL and scope) are cached because creating one costs tens of milliseconds, and
-dropped when settings change.
+No bytes pass through here; nothing but signing happens. Clients (and the
+POST and GET signers' URLs and scopes, learnt from one botocore signature
+each) are cached because creating one costs tens of milliseconds, and dropped
+when settings change. Presigned variant URLs are signed per window
+(``URL_SIGNING_WINDOW``) so browsers can cache them.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -18,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import NoCredentialsError
 from django.core.signals import setting_changed
 
+from async_image_upload._get_signer import GetUrlSigner
 from async_image_upload._post_policy import PostPolicySigner
 from async_image_upload.conf import affects_upload_settings, upload_settings
 
@@ -72,6 +76,21 @@ def _post_signer(endpoint_url: str | None, region: str, bucket: str) -> PostPoli
     )
 
 
+@lru_cache(maxsize=8)
+def _get_signer(endpoint_url: str | None, region: str, bucket: str) -> GetUrlSigner:
+    """botocore's URL prefix and signing scope for GETs from ``bucket``, learnt once."""
+    with _lock:
+        session = boto3.session.Session()
+        credentials = session.get_credentials()
+        if credentials is None:
+            raise NoCredentialsError()
+        client = _new_client(session, endpoint_url, region)
+        probe = client.generate_presigned_url(
+            "get_object", Params={"Bucket": bucket, "Key": "probe"}, ExpiresIn=60
+        )
+    return GetUrlSigner.from_botocore_url(credentials, probe, "probe")
+
+
 def signing_client() -> Any:
     """The client whose signatures clients will present (public endpoint if set)."""
     endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
@@ -86,6 +105,7 @@ def api_client() -> Any:
 def reset_clients() -> None:
     _client.cache_clear()
     _post_signer.cache_clear()
+    _get_signer.cache_clear()
 
 
 def _reset_on_change(*, setting: str, **kwargs: Any) -> None:
@@ -124,7 +144,11 @@ def presigned_post(
 
 
 def object_url(key: str) -> str:
-    """A URL a browser can load for an output key, built as ``URL_MODE`` says."""
+    """A URL a browser can load for an output key, built as ``URL_MODE`` says.
+
+    In ``"presigned"`` mode the URL is the same for the whole signing window
+    (see :func:`signing_window`).
+    """
     mode = upload_settings.URL_MODE
     if mode == "custom_domain":
         protocol = upload_settings.URL_PROTOCOL
@@ -133,8 +157,20 @@ def object_url(key: str) -> str:
         from django.core.files.storage import storages
 
         return storages[upload_settings.STORAGE].url(key)
-    return signing_client().generate_presigned_url(
-        "get_object",
-        Params={"Bucket": upload_settings.BUCKET, "Key": key},
-        ExpiresIn=int(upload_settings.URL_EXPIRY),
-    )
+    endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
+    signer = _get_signer(endpoint, upload_settings.REGION, upload_settings.BUCKET)
+    signed_at, expires_in = signing_window(int(time.time()))
+    return signer.sign(key, signed_at=signed_at, expires_in=expires_in)
+
+
+def signing_window(now: int) -> tuple[int, int]:
+    """The signing time and expiry of every presigned GET URL handed out at ``now``.
+
+    Windows of ``URL_SIGNING_WINDOW`` seconds start at multiples of it since the
+    epoch, so every server signs a key to the same URL for the whole window
+    (browsers and proxies can cache it). The URL is signed at the window's start
+    and expires ``URL_SIGNING_WINDOW + URL_EXPIRY`` later: handed out at any
+    moment of the window, it stays valid at least ``URL_EXPIRY`` after that.
+    """
+    window = int(upload_settings.URL_SIGNING_WINDOW)
+    return now - now % window, window + int(upload_settings.URL_EXPIRY)

@@ -36,6 +36,12 @@ def test_good_configuration_has_no_messages(settings) -> None:
         ({"URL_MODE": "custom_domain"}, "async_image_upload.E008"),
         ({"MAX_UPLOAD_BYTES": 0}, "async_image_upload.E009"),
         ({"PRESIGN_EXPIRY": 8 * 24 * 3600}, "async_image_upload.E010"),
+        ({"URL_EXPIRY": 0}, "async_image_upload.E009"),
+        ({"URL_SIGNING_WINDOW": "3600"}, "async_image_upload.E009"),
+        (
+            {"URL_SIGNING_WINDOW": 6 * 24 * 3600, "URL_EXPIRY": 2 * 24 * 3600},
+            "async_image_upload.E012",
+        ),
         ({"CALLBACK_URL": None}, "async_image_upload.W001"),
         ({"CALLBACK_URL": "http://example.com/cb"}, "async_image_upload.W002"),
         ({"BUCKKET": "typo"}, "async_image_upload.E000"),
@@ -62,3 +68,13 @@ def test_field_options_are_checked() -> None:
 
     found = {m.id for m in BadField._meta.get_field("image").check()}
     assert {"async_image_upload.E005", "async_image_upload.E004"} <= found
+
+
+def test_signing_window_and_expiry_up_to_seven_days_are_fine(settings) -> None:
+    week = {"URL_SIGNING_WINDOW": 6 * 24 * 3600, "URL_EXPIRY": 24 * 3600}
+    assert ids({**GOOD, **week}, settings) == set()
+    # Only presigned URLs carry a SigV4 expiry.
+    too_long = {"URL_SIGNING_WINDOW": 7 * 24 * 3600, "URL_EXPIRY": 3600}
+    assert "async_image_upload.E012" in ids({**GOOD, **too_long}, settings)
+    custom = {"URL_MODE": "custom_domain", "CUSTOM_DOMAIN": "cdn.example.com", **too_long}
+    assert ids({**GOOD, **custom}, settings) == set()
