@@ -66,7 +66,7 @@ def upload_finished(upload: ImageUpload) -> None:
         for field in async_image_fields(model):
             if field.model is not model:
                 continue
-            for instance in model._default_manager.filter(**{field.attname: upload.pk}):
+            for instance in model._base_manager.filter(**{field.attname: upload.pk}):
                 _send(upload, field, instance)
 
 
@@ -87,7 +87,7 @@ def instance_saved(instance: models.Model, using: str) -> None:
             if upload is None:
                 continue
             # Still attached once committed? A later save may have replaced it.
-            still = model._default_manager.using(using).filter(
+            still = model._base_manager.using(using).filter(
                 pk=instance.pk, **{field.attname: upload_id}
             )
             if still.exists():
