@@ -18,6 +18,7 @@ _EXPORTS = {
     "AsyncImageField": "async_image_upload.fields",
     "AsyncImageFormMixin": "async_image_upload.forms",
     "AsyncImageSerializerField": "async_image_upload.api.fields",
+    "attached_upload_finished": "async_image_upload.signals",
     "ImageUpload": "async_image_upload.models",
     "InvalidTransition": "async_image_upload.models",
     "Status": "async_image_upload.models",
@@ -38,6 +39,7 @@ __all__ = [
     "Status",
     "Variant",
     "__version__",
+    "attached_upload_finished",
     "prefetch_uploads",
     "upload_settings",
     "upload_status_changed",
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from async_image_upload.fields import AsyncImageField
     from async_image_upload.forms import AsyncImageAdminMixin, AsyncImageFormMixin
     from async_image_upload.models import ImageUpload, InvalidTransition, Status
-    from async_image_upload.signals import upload_status_changed
+    from async_image_upload.signals import attached_upload_finished, upload_status_changed
     from async_image_upload.values import AsyncImage, Variant, prefetch_uploads
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from async_image_upload._sizes import describe_bytes
 from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.models import ImageUpload, Status
 from async_image_upload.services import UploadOptions
@@ -102,9 +103,9 @@ def incompatibility(upload: ImageUpload, options: UploadOptions) -> str:
     if allowed_bytes is None:
         allowed_bytes = UploadOptions.for_field(None).max_bytes
     if allowed_bytes > options.max_bytes:
-        return _("This upload may be up to %(bytes)s bytes; this field allows %(limit)s.") % {
-            "bytes": allowed_bytes,
-            "limit": options.max_bytes,
+        return _("This upload may be up to %(bytes)s; this field allows %(limit)s.") % {
+            "bytes": describe_bytes(allowed_bytes),
+            "limit": describe_bytes(options.max_bytes),
         }
     if sorted(set(upload.requested_variants)) != sorted(set(options.variants)):
         return _("This upload was made with variants %(made)s; this field makes %(field)s.") % {

@@ -64,7 +64,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 hint="See docs/settings.md for the list.",
             )
         )
-        return messages
+        # No early return: a typo'd key does not stop the known ones being read,
+        # and hiding every other problem behind it made users fix them one by one.
     s = upload_settings
     if not s.BUCKET:
         messages.append(

@@ -250,3 +250,28 @@ class ImageUpload(models.Model):
         upload_status_changed.send(
             sender=type(self), upload=self, previous_status=previous, status=status
         )
+
+
+class AttachedUploadEvent(models.Model):
+    """Bookkeeping for ``attached_upload_finished``: one row per event sent.
+
+    The unique constraint is what makes the event exactly-once: the upload's
+    callback and a ``save()`` that attaches it may both see the pair finished
+    (see ``async_image_upload.attached``); only the one whose insert wins sends.
+    """
+
+    upload = models.ForeignKey(ImageUpload, on_delete=models.CASCADE, related_name="+")
+    field_id = models.CharField(max_length=255)
+    object_pk = models.CharField(max_length=255)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attached upload event")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["upload", "field_id", "object_pk"], name="aiu_attached_event_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field_id} #{self.object_pk} ← {self.upload_id}"

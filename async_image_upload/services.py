@@ -53,6 +53,33 @@ class CreatedUpload:
     post_expires_at: datetime
 
 
+class StorageNotConfigured(Exception):
+    """Uploads cannot be signed: no bucket configured, or no AWS credentials to sign with."""
+
+
+def _presigned_post(**kwargs: Any) -> s3.PresignedPost:
+    """``s3.presigned_post``, with a missing bucket or credentials said in words.
+
+    Signing happens locally, so an unreachable S3 does not fail here (the
+    client's POST to S3 does); what fails is the configuration.
+    """
+    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+
+    if not upload_settings.BUCKET:
+        raise StorageNotConfigured(
+            "No bucket is configured: set ASYNC_IMAGE_UPLOAD['BUCKET'] "
+            "(in tests, use the upload_bucket fixture; see docs/testing.md)."
+        )
+    try:
+        return s3.presigned_post(**kwargs)
+    except (NoCredentialsError, PartialCredentialsError) as exc:
+        raise StorageNotConfigured(
+            f"No AWS credentials to sign uploads with ({exc}): give the server a role or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (in tests, use the upload_bucket "
+            "fixture; see docs/testing.md)."
+        ) from exc
+
+
 class PendingCapReached(Exception):
     """The owner already has ``max_pending`` open uploads."""
 
@@ -76,7 +103,7 @@ def create_upload(
     """
     now = timezone.now()
     upload_id = uuid.uuid4()
-    post = s3.presigned_post(
+    post = _presigned_post(
         key=f"{upload_settings.TEMP_PREFIX}{upload_id}",
         content_type=content_type,
         max_bytes=options.max_bytes,

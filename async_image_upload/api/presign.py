@@ -20,6 +20,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
+from async_image_upload._sizes import describe_bytes
 from async_image_upload.fields import get_async_image_field
 from async_image_upload.services import UploadOptions
 
@@ -74,7 +75,8 @@ def apply_upload_rules(attrs: dict[str, Any]) -> dict[str, Any]:
             }
         )
     if attrs["size"] > options.max_bytes:
-        raise RuleError({"size": [f"The file is larger than the {options.max_bytes}-byte limit."]})
+        limit = describe_bytes(options.max_bytes)
+        raise RuleError({"size": [f"The file is larger than the limit of {limit}."]})
     attrs["content_type"] = content_type
     attrs["options"] = options
     return attrs

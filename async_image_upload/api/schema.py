@@ -42,6 +42,7 @@ ERROR_DESCRIPTIONS = {
     409: "A forbidden status change, e.g. failed after ready.",
     413: "Callback body over CALLBACK_MAX_BODY_BYTES.",
     429: "Throttled, or MAX_PENDING_PER_USER uploads still pending.",
+    503: "The server cannot sign uploads: no bucket configured or no AWS credentials.",
 }
 
 

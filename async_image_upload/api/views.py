@@ -40,7 +40,12 @@ from async_image_upload.api.throttling import AnonymousPendingCap
 from async_image_upload.conf import upload_settings
 from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.models import ImageUpload, InvalidTransition
-from async_image_upload.services import PendingCapReached, apply_callback, create_upload
+from async_image_upload.services import (
+    PendingCapReached,
+    StorageNotConfigured,
+    apply_callback,
+    create_upload,
+)
 
 logger = logging.getLogger("async_image_upload")
 
@@ -49,6 +54,14 @@ class TooManyPending(APIException):
     status_code = http.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "Too many uploads are still pending; finish or wait for them first."
     default_code = "too_many_pending"
+
+
+class StorageUnavailable(APIException):
+    """The server cannot sign uploads (no bucket or credentials): its fault, not the client's."""
+
+    status_code = http.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Uploads are not configured on this server."
+    default_code = "storage_not_configured"
 
 
 class _ConfiguredAPIView(GenericAPIView):
@@ -84,7 +97,7 @@ class UploadCreateView(_ConfiguredAPIView):
         request=PresignRequestSerializer,
         responses={
             201: PresignResponseSerializer,
-            **error_responses(ErrorDetailSerializer, 400, 401, 403, 429),
+            **error_responses(ErrorDetailSerializer, 400, 401, 403, 429, 503),
         },
         examples=example(
             "JPEG photo",
@@ -111,6 +124,9 @@ class UploadCreateView(_ConfiguredAPIView):
             )
         except PendingCapReached as exc:
             raise TooManyPending() from exc
+        except StorageNotConfigured as exc:
+            logger.error("Cannot presign an upload: %s", exc)
+            raise StorageUnavailable(str(exc)) from exc
         if anonymous is not None:
             anonymous.remember(open_ids, created.upload.pk)
         body = {

@@ -199,6 +199,37 @@ class StackConfig:
         }
 
 
+#: Where ``default_cors_origins`` found its origins, as the summary names them.
+CORS_FROM_DEPLOY_SETTING = "ASYNC_IMAGE_UPLOAD['DEPLOY_CORS_ORIGINS']"
+CORS_FROM_CSRF = "CSRF_TRUSTED_ORIGINS"
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
+
+
+def default_cors_origins() -> tuple[tuple[str, ...], str]:
+    """The bucket's CORS origins when ``--cors-origin`` is not given, and their source.
+
+    ``DEPLOY_CORS_ORIGINS`` first; else Django's ``CSRF_TRUSTED_ORIGINS``, the
+    origins the project already trusts to POST forms to it (the same pages
+    post photos to the bucket; S3 accepts their ``https://*.example.com``
+    wildcards too). ``((), "")`` when both are empty: no browser can upload.
+    """
+    from django.conf import settings
+
+    from async_image_upload.conf import upload_settings
+
+    explicit = tuple(upload_settings.DEPLOY_CORS_ORIGINS or ())
+    if explicit:
+        return explicit, CORS_FROM_DEPLOY_SETTING
+    trusted = tuple(
+        origin.rstrip("/")
+        for origin in getattr(settings, "CSRF_TRUSTED_ORIGINS", ()) or ()
+        if _ORIGIN.match(origin.rstrip("/"))
+    )
+    if trusted:
+        return tuple(dict.fromkeys(trusted)), CORS_FROM_CSRF
+    return (), ""
+
+
 def config_from_settings(**options: Any) -> StackConfig:
     """Build a :class:`StackConfig` from ``ASYNC_IMAGE_UPLOAD`` plus explicit options.
 
@@ -219,7 +250,7 @@ def config_from_settings(**options: Any) -> StackConfig:
         "blur": bool(upload_settings.BLUR),
         "blur_radius": int(upload_settings.BLUR_RADIUS),
         "max_upload_bytes": int(upload_settings.MAX_UPLOAD_BYTES),
-        "cors_origins": tuple(upload_settings.DEPLOY_CORS_ORIGINS or ()),
+        "cors_origins": default_cors_origins()[0],
         "stack_name": upload_settings.DEPLOY_STACK_NAME,
         "memory_mb": upload_settings.DEPLOY_MEMORY_MB,
         "architecture": upload_settings.DEPLOY_ARCHITECTURE,

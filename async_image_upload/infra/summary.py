@@ -75,3 +75,27 @@ def memory_warning_for(config: StackConfig, content_types: Iterable[str]) -> str
     if problem is None:
         return None
     return f"{problem} Deploy with --memory set to that size to accept them."
+
+
+def cors_summary(config: StackConfig, source: str) -> str:
+    """One line for the dry run: which browser origins may POST uploads, and why."""
+    if not config.is_new_bucket:
+        return (
+            "CORS: an existing bucket's CORS rules are not changed; browsers can upload "
+            "only if they already allow POST from your site's origin (docs/deploy.md)."
+        )
+    if not config.cors_origins:
+        return "CORS: none. " + (cors_warning(config) or "")
+    return f"CORS: browsers may POST uploads from {', '.join(config.cors_origins)} (from {source})."
+
+
+def cors_warning(config: StackConfig) -> str | None:
+    """A loud warning when a new bucket gets no CORS rule (None when it gets one)."""
+    if not config.is_new_bucket or config.cors_origins:
+        return None
+    return (
+        "WARNING: the new bucket gets NO CORS rule, so browsers (the admin widget, the JS "
+        "client) cannot upload to it; only mobile and server clients can. Pass "
+        "--cors-origin https://your.site, or set CSRF_TRUSTED_ORIGINS or "
+        "ASYNC_IMAGE_UPLOAD['DEPLOY_CORS_ORIGINS'] (docs/deploy.md)."
+    )

@@ -6,8 +6,8 @@ with a developer's own keys. ``s3_server`` (session) runs moto's server over
 HTTP on 127.0.0.1 and yields its endpoint URL; it answers every service moto
 emulates (SQS, Lambda, CloudFormation…), not only S3. ``aws_client`` makes
 boto3 clients aimed at it. ``upload_bucket`` gives each test a fresh bucket
-and points the app's settings at it. The server fixtures need the ``test``
-extra (moto[server]).
+and points the app's settings at it. The server fixtures need the ``testing``
+extra (moto[server]); docs/testing.md shows them in use.
 """
 
 from __future__ import annotations

@@ -88,9 +88,12 @@ def test_a_no_field_upload_with_the_settings_fits_a_field_using_the_settings(
     ("overrides", "message"),
     [
         ({"content_type": "image/webp"}, "This field does not accept image/webp."),
-        ({"ready_bytes": 3 * MIB}, f"up to {3 * MIB} bytes; this field allows {2 * MIB}."),
+        (
+            {"ready_bytes": 3 * MIB},
+            "up to 3 MiB (3,145,728 bytes); this field allows 2 MiB (2,097,152 bytes).",
+        ),
         # Pending: nothing but its policy (the settings' 20 MiB) bounds its size yet.
-        ({}, f"up to {20 * MIB} bytes; this field allows {2 * MIB}."),
+        ({}, "up to 20 MiB (20,971,520 bytes); this field allows 2 MiB (2,097,152 bytes)."),
         (
             {"ready_bytes": MIB, "requested_variants": ["64x64", "256x256", "original"]},
             "made with variants 64x64, 256x256, original; this field makes 64x64, 256x256.",

@@ -204,8 +204,8 @@ def test_bad_files_explain_themselves(
     huge = card(page, "huge.jpg")
     huge.and_(page.locator("[data-state=rejected]")).wait_for()
     message = huge.locator(".upload__message").inner_text()
-    assert f"larger than the {MAX_UPLOAD_BYTES}-byte limit" in message, message
-    assert "This file is 25.0 MB; the limit is 20.0 MB." in message, message
+    assert f"larger than the limit of 20 MiB ({MAX_UPLOAD_BYTES:,} bytes)" in message, message
+    assert "This file is 25.0 MiB; the limit is 20.0 MiB." in message, message
     screenshot(page, "errors")
 
 

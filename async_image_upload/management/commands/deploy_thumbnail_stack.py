@@ -24,7 +24,7 @@ from async_image_upload.infra.config import (
     config_from_settings,
 )
 from async_image_upload.infra.package import PackagingError
-from async_image_upload.infra.summary import memory_warning_for
+from async_image_upload.infra.summary import cors_summary, cors_warning, memory_warning_for
 from async_image_upload.infra.template import build_template, template_body
 
 
@@ -101,10 +101,13 @@ class Command(BaseCommand):
         config = self._config(options)
         self._warn_unreachable_callback(config.callback_url)
         self._warn_memory(config)
+        problem = cors_warning(config)
+        if problem:
+            self.stderr.write(self.style.WARNING(problem))
         if options["output"]:
             self._write_template(config, Path(options["output"]))
         if options["dry_run"]:
-            self._describe_dry_run(config)
+            self._describe_dry_run(config, self._cors_source(options))
             return
         if options["package_only"]:
             package = self._package(config, options)
@@ -181,7 +184,13 @@ class Command(BaseCommand):
             ) from None
         self.stdout.write(f"Wrote {path} ({config.bucket_mode} bucket, {config.architecture}).")
 
-    def _describe_dry_run(self, config: StackConfig) -> None:
+    @staticmethod
+    def _cors_source(options: dict[str, Any]) -> str:
+        from async_image_upload.infra.config import default_cors_origins
+
+        return "--cors-origin" if options.get("cors_origins") else default_cors_origins()[1]
+
+    def _describe_dry_run(self, config: StackConfig, cors_source: str) -> None:
         from async_image_upload.infra.bucket_inspect import tls_statement_to_merge
         from async_image_upload.infra.bucket_merge import our_lifecycle_rules, our_notification
 
@@ -195,6 +204,7 @@ class Command(BaseCommand):
         self.stdout.write("Resources:")
         for name, resource in sorted(template.resources.items()):
             self.stdout.write(f"  {resource.resource_type:<34} {name}")
+        self.stdout.write(cors_summary(config, cors_source))
         if not config.is_new_bucket:
             function_arn = f"<{config.function_name} ARN>"
             self.stdout.write(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -24,6 +26,38 @@ DEFAULT_BUCKET = "local-photos"
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+#: What --demo-user says when it cannot make an API token (mobile.md sends one).
+NO_AUTHTOKEN = (
+    "No API token for the demo user: rest_framework.authtoken is not installed, so "
+    "`Authorization: Token …` clients (mobile.md, upload_photos, --smoke) get 401/403. "
+    'Add "rest_framework.authtoken" to INSTALLED_APPS, add '
+    '"rest_framework.authentication.TokenAuthentication" to REST_FRAMEWORK'
+    "['DEFAULT_AUTHENTICATION_CLASSES'] (or ASYNC_IMAGE_UPLOAD['AUTHENTICATION_CLASSES']), "
+    "run `manage.py migrate`, and start the stack again. Browsers signed in with a "
+    "session need none of this."
+)
+
+
+def try_upload_command(api_url: str, token: str) -> str:
+    """An ``upload_photos`` line that runs as printed, from any directory and shell.
+
+    The interpreter and manage.py by absolute path (no venv to activate, no
+    ``cd``), and a sample photo written now so there is a file to upload.
+    """
+    from async_image_upload.local.sample import sample_photo_bytes
+
+    sample = Path(tempfile.gettempdir()) / "async-image-upload-sample.jpg"
+    if not sample.exists():
+        sample.write_bytes(sample_photo_bytes())
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    args = ["upload_photos", str(sample), "--api", api_url, "--token", token]
+    if script is not None and script.name == "manage.py":
+        return shlex.join([sys.executable, str(script), *args])
+    # django-admin (or a test runner): name the project's settings and import path.
+    project = ["--settings", os.environ.get("DJANGO_SETTINGS_MODULE", ""), "--pythonpath"]
+    return shlex.join([sys.executable, "-m", "django", *args, *project, os.getcwd()])
 
 
 class Command(BaseCommand):
@@ -66,9 +100,11 @@ class Command(BaseCommand):
         host, port, s3_port = options["host"], options["port"], options["s3_port"]
         for what, number in (("Django", port), ("S3", s3_port)):
             if not port_is_free(host, number):
+                flag = "--port" if what == "Django" else "--s3-port"
                 raise CommandError(
                     f"Port {number} on {host} (for {what}) is taken. Choose another with "
-                    f"--{'port' if what == 'Django' else 's3-port'}."
+                    f"{flag} {number + 1} (with make demo: make demo DEMO_ARGS='{flag} "
+                    f"{number + 1}')."
                 )
         if not options["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
@@ -144,6 +180,7 @@ class Command(BaseCommand):
         user.is_staff = user.is_superuser = True
         user.save()
         if "rest_framework.authtoken" not in settings.INSTALLED_APPS:
+            self.stderr.write(self.style.WARNING(NO_AUTHTOKEN))
             return ""
         from rest_framework.authtoken.models import Token
 
@@ -182,10 +219,7 @@ class Command(BaseCommand):
             lines.append(f"  Sign in as:     {demo.partition(':')[0]} / {demo.partition(':')[2]}")
         if token:
             lines.append(f"  API token:      {token}")
-            lines.append(
-                f"  Try:            python manage.py upload_photos PHOTO.jpg --api {api_url} "
-                f"--token {token}"
-            )
+            lines.append(f"  Try:            {try_upload_command(api_url, token)}")
         lines.append("  Stop with Ctrl-C.\n")
         self.stdout.write("\n".join(lines))
 
