@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.checks import Tags, Warning, register
 
-CHECK_ID = "async_image_upload.W006"
+CHECK_ID = "async_image_upload.W005"
 
 
 @register(Tags.compatibility)

@@ -152,7 +152,7 @@ def test_photo_goes_up_and_thumbnails_come_back(
     for image in images:  # what the API says is what the browser decoded
         assert image["natural"] == image["reported"], image
     captions = beach.locator(".variants figcaption").all_inner_texts()
-    assert any("400x400" in c and "400\u00d7200" in c and "KB" in c for c in captions), captions
+    assert any("400x400" in c and "400\u00d7200" in c and "KiB" in c for c in captions), captions
 
     # Attached to a Photo through the example's API; the page lists it after a reload.
     beach.locator(".upload__saved", has_text="Saved as photo #").wait_for()

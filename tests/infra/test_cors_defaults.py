@@ -86,9 +86,9 @@ def test_system_check_w006(settings, csrf, endpoint, warned) -> None:
     settings.CSRF_TRUSTED_ORIGINS = csrf
     settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, "ENDPOINT_URL": endpoint}
     ids = [message.id for message in check_cors_origins()]
-    assert ids == (["async_image_upload.W006"] if warned else [])
+    assert ids == (["async_image_upload.W005"] if warned else [])
 
 
 def test_w006_is_registered(settings) -> None:
     settings.CSRF_TRUSTED_ORIGINS = []
-    assert "async_image_upload.W006" in [message.id for message in run_checks()]
+    assert "async_image_upload.W005" in [message.id for message in run_checks()]
