@@ -31,8 +31,10 @@ def test_the_docs_downstream_test_passes_under_pytest_django(tmp_path: Path) -> 
     source = example_test().replace('"myapp.Photo.image"', '"testapp.Photo.image"')
     (tmp_path / "test_photo_upload.py").write_text(source)
     (tmp_path / "downstream_settings.py").write_text("from tests.settings import *  # noqa\n")
+    # The child always uses its own in-memory SQLite: on PostgreSQL or MariaDB it
+    # would create, then drop, the same test database this session is using.
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "DATABASE_URL"},
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
         "DJANGO_SETTINGS_MODULE": "downstream_settings",
     }
