@@ -53,15 +53,20 @@ def _client(endpoint_url: str | None, region: str) -> Any:
         return _new_client(boto3.session.Session(), endpoint_url, region)
 
 
+def _credentials_and_client(endpoint_url: str | None, region: str) -> tuple[Any, Any]:
+    """A new session's credentials and a client on it, for a signer's one probe."""
+    session = boto3.session.Session()
+    credentials = session.get_credentials()
+    if credentials is None:
+        raise NoCredentialsError()
+    return credentials, _new_client(session, endpoint_url, region)
+
+
 @lru_cache(maxsize=8)
 def _post_signer(endpoint_url: str | None, region: str, bucket: str) -> PostPolicySigner:
     """botocore's URL and signing scope for ``bucket``, learnt once from one real signature."""
     with _lock:
-        session = boto3.session.Session()
-        credentials = session.get_credentials()
-        if credentials is None:
-            raise NoCredentialsError()
-        client = _new_client(session, endpoint_url, region)
+        credentials, client = _credentials_and_client(endpoint_url, region)
         probe = client.generate_presigned_post(Bucket=bucket, Key="probe")
     # Credential scope: access-key/date/region/service/aws4_request.
     _access_key, _date, signing_region, service, _terminator = probe["fields"][
@@ -80,11 +85,7 @@ def _post_signer(endpoint_url: str | None, region: str, bucket: str) -> PostPoli
 def _get_signer(endpoint_url: str | None, region: str, bucket: str) -> GetUrlSigner:
     """botocore's URL prefix and signing scope for GETs from ``bucket``, learnt once."""
     with _lock:
-        session = boto3.session.Session()
-        credentials = session.get_credentials()
-        if credentials is None:
-            raise NoCredentialsError()
-        client = _new_client(session, endpoint_url, region)
+        credentials, client = _credentials_and_client(endpoint_url, region)
         probe = client.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": "probe"}, ExpiresIn=60
         )
