@@ -289,9 +289,8 @@ def project(workdir: Path, pyvenv: Path, database: str, step: Step) -> Path:
 
     env = event_env(base)
     checks = run(step, "manage.py check", [python, "manage.py", "check"], base, **env)
-    for line in checks.splitlines():
-        if "WARNING" in line or line.startswith("?") or ".W0" in line:
-            step(f"  check says: {line.strip()}")
+    # The quick start's settings are complete: the app's own checks have nothing to say.
+    assert "async_image_upload." not in checks, f"manage.py check on the docs' settings:\n{checks}"
     # quickstart.md step 4: `manage.py makemigrations && manage.py migrate`.
     run(
         step,
