@@ -591,6 +591,35 @@ def test_mobile_flow_from_the_docs(stack: Stack, project: Path, step: Step) -> N
     MOBILE.update(photo_id=photo["id"], image=ready["image"]["upload"]["id"])
 
 
+def test_the_curl_flow_from_mobile_md(
+    stack: Stack, project: Path, tmp_path: Path, step: Step
+) -> None:
+    """mobile.md's curl script as printed, with the token pasted in as the doc says."""
+    import shutil
+
+    missing = [tool for tool in ("bash", "curl", "jq") if shutil.which(tool) is None]
+    if missing:
+        message = f"mobile.md's curl flow needs {missing}"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
+    script = _docs.block_containing("mobile.md", "TOKEN=paste-the-token", lang="sh").code
+    api = stack.banner_value("API:").rstrip("/")
+    script = re.sub(r"^API=.*$", f"API={api}", script, count=1, flags=re.M)
+    script = re.sub(r"^TOKEN=.*$", f"TOKEN={stack.banner_value('API token:')}", script, flags=re.M)
+    # The doc's field id is the example project's (photos.Photo.image); ours is myapp's.
+    script = script.replace("photos.Photo.image", f"{APP}.Photo.image")
+    (tmp_path / "photo.jpg").write_bytes(sample_image("JPEG", (1200, 800)))
+    (tmp_path / "curl-flow.sh").write_text(script)
+    before = len(read_jsonl(Path(event_env(project)["ADOPTION_EVENTS"])))
+    output = run(step, "mobile.md: the whole flow with curl", ["bash", "curl-flow.sh"], tmp_path)
+    step("  " + " | ".join(line for line in output.splitlines() if "answered" in line))
+    assert re.search(r"S3 answered 2\d\d", output), output
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["status"] == "ready", status
+    assert '"title": "From curl"' in output, output
+    events = read_jsonl(Path(event_env(project)["ADOPTION_EVENTS"]))
+    assert [event[2:] for event in events[before:]] == [["image", status["id"], "ready"]], events
+
+
 # -- the quick start's and api.md's Python, in manage.py shell ------------------------------
 
 
