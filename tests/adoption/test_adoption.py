@@ -10,10 +10,12 @@ start ``run_local_stack``; then the mobile flow of docs/mobile.md with
 ``requests``: token, presign, POST to S3, poll, attach after ready, read back,
 download every variant and check its pixel size against the configured
 variants, and see the docs' ``attached_upload_finished`` receiver run once per
-(row, field, upload). Then docs/quickstart.md's field-usage block and
-docs/api.md's form run in ``manage.py shell``, and docs/testing.md's downstream
-test runs under pytest-django in that venv, after installing the ``testing``
-extra as the doc says.
+(row, field, upload); mobile.md's curl script, as printed, the same way. Then
+docs/quickstart.md's field-usage block and docs/api.md's form run in
+``manage.py shell``, and docs/testing.md's downstream test runs under
+pytest-django in that venv, after installing the ``testing`` extra as the doc
+says. Each step prints ``[adoption +Ns] <docs step>`` live, so a CI log names
+the step that broke.
 
 Nothing is mocked: the S3 server, the Lambda code and Django are the real ones
 ``run_local_stack`` starts. AWS itself cannot run here; that is the local
@@ -216,6 +218,7 @@ def database(step: Step) -> Iterator[str]:
     import psycopg
 
     name = f"adopt_{os.getpid()}_{secrets.token_hex(4)}"
+    where = f"{PG['USER']}@{PG['HOST']}:{PG['PORT']}"
     try:
         admin = psycopg.connect(
             dbname="postgres",
@@ -227,8 +230,8 @@ def database(step: Step) -> Iterator[str]:
         )
     except psycopg.OperationalError as exc:
         if IN_CI:
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not reachable in CI: {exc}")
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable (outside CI): {exc}")
+            pytest.fail(f"PostgreSQL at {where} is not reachable in CI: {exc}")
+        pytest.skip(f"PostgreSQL at {where} is not reachable (outside CI): {exc}")
     with admin:
         step(f"CREATE DATABASE {name}")
         admin.execute(f'CREATE DATABASE "{name}"')
