@@ -35,7 +35,8 @@ def check_cors_origins(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             "widget and the JS client cannot POST to S3.",
             hint=(
                 "Set CSRF_TRUSTED_ORIGINS = ['https://your.site'] (or DEPLOY_CORS_ORIGINS) "
-                "and deploy again; if only mobile or server clients upload, add "
+                "before you deploy (or deploy again if the stack exists); if only mobile or "
+                "server clients upload, add "
                 f"{CHECK_ID!r} to SILENCED_SYSTEM_CHECKS."
             ),
             id=CHECK_ID,
