@@ -149,3 +149,21 @@ def test_sensitivity_moves_waits_and_the_arm64_factor():
     assert len({r.s3_per_million for r in arm}) == 1  # S3 requests do not depend on either
     x86 = sensitivity(report, "x86_64")
     assert [r.wait_factor for r in x86] == [0.5, 1.0, 2.0]
+
+
+def test_cost_profile_table_renders_every_profile_with_the_split():
+    """benchmarks.tuning_report's docs table, from hand-made measurements (the script measures)."""
+    from benchmarks.tuning_report import PROFILE_END, PROFILE_START, render_profiles
+
+    worst = worst_case(ALL_TYPES, VARIANTS, 20 * 1024 * 1024)
+    reports = [
+        (label, build_report([photo(cpu)], memory_sizes=SIZES, settings_worst_case=worst))
+        for label, cpu in (("default", 0.1), ("without blur", 0.06), ("WebP", 0.2))
+    ]
+    text = render_profiles(reports)
+    assert text.startswith(PROFILE_START) and text.rstrip().endswith(PROFILE_END)
+    assert "CPU ms (measured)" in text and "waits ms (assumed)" in text and "S3 requests" in text
+    labels = ("| default", "| without", "| WebP")
+    rows = [line for line in text.splitlines() if line.startswith(labels)]
+    assert len(rows) == 6  # three profiles on two architectures
+    assert all(f"{worst.needed_mb} |" in row for row in rows)  # the default's recommended size
