@@ -109,6 +109,8 @@ def test_first_invocation_in_a_fresh_interpreter_works_for_every_format(
 
     assert result["outcomes"] == ["ready"]
     assert result["loaded_after_import"] == []
+    # The S3 client is botocore's own: boto3's wrapper and s3transfer are never needed.
+    assert not {"boto3", "s3transfer"} & set(result["loaded_after_invoke"])
     if needs is not None:
         assert needs in result["loaded_after_invoke"]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=f"image/{upload_id}/")["Contents"]
