@@ -212,8 +212,11 @@ def render(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
         "calls `lambda_handler` once on a real upload in moto's S3 server, run by the parent "
         "so its CPU is not counted: HEAD, claim, GET, pipeline, eight PUTs, manifest, DELETE; "
         "callback disabled. Inputs: scikit-image's astronaut photograph (512x512) as JPEG and "
-        "as HEIC, default variants. The machine is shared, so wall times are noisier than "
-        "CPU times.",
+        "as HEIC, default variants. Only `sys` and `time` are imported before the timed "
+        "import, so standard-library modules that Lambda's own runtime client has loaded "
+        "before it imports the handler (json, logging, ...) are counted here: the import "
+        "numbers are an upper bound. The machine is shared with other work, so wall times "
+        "are noisier than CPU times.",
         "",
         "| step | CPU ms | wall ms | RSS after, MB | heavy modules loaded |",
         "|---|---:|---:|---:|---|",

@@ -303,8 +303,9 @@ def render_profiles(reports: list[tuple[str, Report]]) -> str:
         "The S3 request charge is the largest line whatever the profile, so fewer outputs "
         "(no blur: 4 fewer PUTs) save more than any memory or format choice. WebP output "
         "changes the CPU (encoding) and the output bytes (*output KB*, all outputs of one "
-        "upload; they cost transfer time here, and storage and delivery, which are not "
-        "modelled), not the request count.",
+        "upload, most of them the original, which is passed through in its own format; bytes "
+        "cost transfer time here, and storage and delivery, which are not modelled), not the "
+        "request count.",
         PROFILE_END,
     ]
     return "\n".join(lines) + "\n"
