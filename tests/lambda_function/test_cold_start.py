@@ -119,3 +119,39 @@ def test_first_invocation_in_a_fresh_interpreter_works_for_every_format(
     thumbnail = next(n for n in names if n.startswith("100x100."))
     body = s3.get_object(Bucket=bucket, Key=f"image/{upload_id}/{thumbnail}")["Body"].read()
     assert max(Image.open(io.BytesIO(body)).size) <= 100
+
+
+def test_a_record_is_not_started_when_the_first_use_left_too_little_time(
+    s3: Any, bucket: str, context: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """Making the S3 client (botocore's import, ~0.4 s CPU, more on a small function) is
+    in the invocation's time: if it leaves less than a record needs, the record is not
+    started and the event is retried. The clock is moved by wrapping the real client
+    maker (Lambda's clock cannot be slowed here); the client and S3 are real.
+    """
+    from lambda_function import handler as handler_module
+    from lambda_function.deadline import RESERVE_S, DeadlineError
+
+    real_make_client = handler_module.make_client
+
+    def make_client_slowly(endpoint_url: str | None) -> Any:
+        client = real_make_client(endpoint_url)
+        context.remaining_ms = int((RESERVE_S + 0.5) * 1000)  # less than MIN_START_S left
+        return client
+
+    monkeypatch.setattr(handler_module, "make_client", make_client_slowly)
+    upload_id = str(uuid.uuid4())
+    data = images.jpeg(images.photo_like(320, 240))
+    etag = s3.put_object(Bucket=bucket, Key=f"temp/{upload_id}", Body=data)["ETag"].strip('"')
+    event = s3_event(bucket, f"temp/{upload_id}", len(data), etag)
+
+    with pytest.raises(DeadlineError, match="not started"):
+        handler_module.lambda_handler(event, context)
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert line["outcome"] == "error" and "first_use" in line["timings_ms"]
+    names = {item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert names == {f"temp/{upload_id}"}  # nothing claimed or written: kept for the retry
+
+    # The retry (same sandbox, client made) has its full time and finishes the upload.
+    context.remaining_ms = 30_000
+    assert handler_module.lambda_handler(event, context)["outcomes"] == ["ready"]
