@@ -17,7 +17,12 @@ one callback), and:
   ``processing_timeout`` from its own thread and the worker is *abandoned*;
 * **a record is started only with enough time** (:meth:`Deadline.ensure_can_start`);
   a record that cannot start raises :class:`DeadlineError`, a transient fault,
-  so Lambda retries the event (records already done resend their manifest).
+  so Lambda retries the event (records already done resend their manifest);
+* **what is loaded on first use is inside the budget.** The S3 client (and
+  botocore's import) is made in the first invocation and the handler asks
+  ``ensure_can_start`` again after it; codecs and colour management
+  (pillow-heif, ``PIL.ImageCms``) are imported by the worker when an image
+  needs them, so the watchdog times them like the decode they precede.
 
 An abandoned worker cannot be killed (Python has no way to stop a thread).
 It is told to stop (its next checkpoint raises, and it checks before every

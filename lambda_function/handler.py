@@ -22,7 +22,7 @@ their own module.
 
 from __future__ import annotations
 
-import functools
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -31,17 +31,46 @@ from . import callback, claim, events, payload
 from .config import Config, get_config
 from .deadline import Deadline, processing_timeout, run_watched
 from .errors import ErrorCode, ImageError
-from .log_record import LogRecord, write
+from .log_record import LogRecord, elapsed_ms, write
 from .metadata import spec_for
 from .outputs import CLAIM_NAME, MANIFEST_NAME, file_name
 from .pipeline import process
 from .storage import SourceChanged, SourceObject, Storage, make_client
 
 
-@functools.cache
-def _client(endpoint_url: str | None) -> Any:
-    """One S3 client per container, created on first use (cold start)."""
-    return make_client(endpoint_url)
+class _Clients:
+    """One S3 client per container and endpoint, made on first use and then shared.
+
+    Made in the first invocation, not at import (:mod:`.storage` says why); that
+    first use also loads the callback's HTTP client, so that a failure reported
+    from the reserve never waits on an import. The time it took is logged as
+    ``timings_ms.first_use``. ``cache_clear`` (tests) forgets the clients.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[str | None, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, endpoint_url: str | None, log: LogRecord | None = None) -> Any:
+        client = self._made.get(endpoint_url)
+        if client is not None:
+            return client
+        with self._lock:
+            client = self._made.get(endpoint_url)
+            if client is None:
+                started = time.perf_counter()
+                client = self._made[endpoint_url] = make_client(endpoint_url)
+                callback.prepare()
+                if log is not None:
+                    log.timing("first_use", elapsed_ms(started))
+        return client
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._made.clear()
+
+
+_client = _Clients()
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -94,7 +123,9 @@ def _process_record(
     deadline.ensure_can_start()  # DeadlineError: not started, the event is retried
     remaining_s = deadline.remaining_s
     log.time_stages()
-    storage = Storage(_client(config.s3_endpoint_url), upload.bucket)
+    storage = Storage(_client(config.s3_endpoint_url, log), upload.bucket)
+    if "first_use" in log.fields["timings_ms"]:
+        deadline.ensure_can_start()  # making the client spent this invocation's time: again
     output_prefix = f"{config.image_prefix}{upload.upload_id}/"
     manifest_key = output_prefix + MANIFEST_NAME
 

@@ -25,8 +25,9 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageCms, ImageFile, ImageFilter, ImageMath
+from PIL import Image, ImageFile, ImageFilter
 
 from . import formats, memory_budget, outputs
 from . import icc as icc_profiles
@@ -38,6 +39,11 @@ from .opening import open_image
 from .outputs import OutputFormat
 from .stripping import huffman_jpeg_too_short, strip_gif, strip_jpeg, strip_png, strip_webp
 from .structure import check_structure
+
+if TYPE_CHECKING:
+    from PIL import ImageCms, ImageMath
+else:  # loaded on first use, not at INIT: few uploads need them (see .lazy_modules)
+    from .lazy_modules import ImageCms, ImageMath
 
 ORIGINAL = "original"
 _BOX_NAME = re.compile(r"([1-9][0-9]{0,4})x([1-9][0-9]{0,4})")

@@ -39,13 +39,16 @@ def fetch_secret(arn: str, version_id: str = "", endpoint_url: str | None = None
     A failure is a :class:`ConfigError` naming the ARN; it is not cached, so the
     next invocation tries again.
     """
-    import boto3
+    # botocore itself, imported here, as :mod:`.storage` does: boto3 would add s3transfer.
+    import botocore.session
     from botocore.exceptions import BotoCoreError, ClientError
 
     parts = arn.split(":")
     if len(parts) < 7 or parts[2] != "secretsmanager":
         raise ConfigError(f"CALLBACK_SECRET_ARN must be a Secrets Manager ARN, got {arn!r}")
-    client = boto3.client("secretsmanager", region_name=parts[3], endpoint_url=endpoint_url)
+    client = botocore.session.get_session().create_client(
+        "secretsmanager", region_name=parts[3], endpoint_url=endpoint_url
+    )
     request = {"SecretId": arn, **({"VersionId": version_id} if version_id else {})}
     try:
         value = client.get_secret_value(**request).get("SecretString") or ""

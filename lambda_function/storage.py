@@ -1,16 +1,24 @@
-"""S3 I/O for the handler: the only module that talks to the bucket."""
+"""S3 I/O for the handler: the only module that talks to the bucket.
+
+botocore is imported when the first client is made, not when this module is:
+importing it costs ~180 ms of CPU and building the S3 client about as much again, and
+Lambda bills INIT. Every invocation needs the client, so the cost is not saved
+but moved into the first invocation, where the handler makes the client before
+it decides whether a record can still start (:mod:`.handler`). The client comes
+from botocore's own session: boto3's wrapper would add s3transfer (its
+``upload_file`` helpers, unused here) for ~60 ms more.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-import boto3
-from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
+from typing import TYPE_CHECKING, Any
 
 from . import conditional_writes
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 # Outputs live under a key that never changes content (a new upload gets a new id).
 CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -41,7 +49,10 @@ def make_client(endpoint_url: str | None) -> Any:
     same handler runs there. Conditional PUTs work on any botocore the runtime
     ships (:mod:`.conditional_writes`).
     """
-    client = boto3.client(
+    import botocore.session
+    from botocore.config import Config as BotoConfig
+
+    client = botocore.session.get_session().create_client(
         "s3",
         endpoint_url=endpoint_url,
         config=BotoConfig(
@@ -53,6 +64,13 @@ def make_client(endpoint_url: str | None) -> Any:
     )
     conditional_writes.install(client)
     return client
+
+
+def _client_error() -> type[ClientError]:
+    """botocore's ``ClientError``; botocore is loaded by then (a client exists)."""
+    from botocore.exceptions import ClientError
+
+    return ClientError
 
 
 def _code(error: ClientError) -> str:
@@ -74,7 +92,7 @@ class Storage:
         """The source's size, ETag and metadata, or None if it no longer exists."""
         try:
             response = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
+        except _client_error() as error:
             if _is_missing(error):
                 return None
             raise
@@ -94,7 +112,7 @@ class Storage:
             response = self.client.get_object(
                 Bucket=self.bucket, Key=source.key, IfMatch=f'"{source.etag}"'
             )
-        except ClientError as error:
+        except _client_error() as error:
             if _code(error) in ("PreconditionFailed", "412"):
                 raise SourceChanged(source.key) from None
             raise
@@ -114,7 +132,7 @@ class Storage:
                 CacheControl="no-store",
                 **condition,
             )
-        except ClientError as error:
+        except _client_error() as error:
             if _code(error) in _LOST_CONDITION:
                 return None
             raise
@@ -124,7 +142,7 @@ class Storage:
         """An object's ETag and bytes, or None if it does not exist."""
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
+        except _client_error() as error:
             if _is_missing(error):
                 return None
             raise

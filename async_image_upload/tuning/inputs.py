@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from async_image_upload._memory_table import WorstCase
 
 #: File suffixes picked up when walking a folder (a file named explicitly is always tried).
 PHOTO_SUFFIXES = frozenset(
@@ -49,3 +52,15 @@ def spec_from_settings() -> dict[str, Any]:
         "blur_radius": int(upload_settings.BLUR_RADIUS) if upload_settings.BLUR else 0,
         "max_bytes": int(upload_settings.MAX_UPLOAD_BYTES),
     }
+
+
+def settings_worst_case() -> WorstCase | None:
+    """The most memory-hungry upload the current settings allow, by the Lambda's estimate."""
+    from async_image_upload._memory_table import worst_case
+    from async_image_upload.conf import upload_settings
+
+    return worst_case(
+        list(upload_settings.ALLOWED_CONTENT_TYPES),
+        list(upload_settings.VARIANTS),
+        int(upload_settings.MAX_UPLOAD_BYTES),
+    )

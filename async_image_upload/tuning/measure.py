@@ -7,12 +7,13 @@ the high-water mark of the largest photo seen so far). The peak is the child's
 ``VmHWM`` on Linux, what Lambda reports as Max Memory Used: ``ru_maxrss`` would
 carry over, through fork and exec, whatever the parent had resident at the fork
 (1.5 GB under a test runner that had just made 49 MP images). The child imports
-the same modules the Lambda's INIT imports (the handler, hence boto3 and Pillow)
-and creates its S3 client, so its baseline memory and start-up time are the
-function's, not a bare interpreter's.
+what the Lambda's INIT imports (the handler and Pillow) and creates the S3 client
+(botocore) as the first invocation does, so its baseline memory and start-up
+time are the function's, not a bare interpreter's.
 
 The S3 client's own CPU work (signing, checksums, parsing) is measured too, by
-running the handler's exact request sequence through its real ``Storage`` class
+running the handler's exact request sequence (HEAD, GET manifest, claim PUT,
+GET source, output PUTs, manifest PUT, DELETE) through its real ``Storage`` class
 with botocore's ``before-send`` hook answering locally: nothing leaves the
 machine, and the network's share is left to the model's stated assumptions.
 
@@ -176,6 +177,7 @@ def _s3_cpu_seconds(storage: Any, client: Any, data: bytes, outputs: Any) -> flo
     def handler_requests() -> None:
         source = bucket.head("temp/source")
         bucket.read_manifest("image/source/manifest.json")
+        bucket.put_if("image/source/claim.json", b"{}", if_none_match=True)  # the claim
         bucket.get(source)
         for output in outputs:
             bucket.put(

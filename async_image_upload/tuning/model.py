@@ -11,6 +11,10 @@ Duration of one warm invocation::
     io      = S3 requests (latency each + bytes / throughput) + callback round trip
     billed  = ceil(compute + io) in milliseconds
 
+``compute`` comes from measured CPU time; ``io`` is assumed (nothing here can
+time S3 in AWS). :class:`Estimate` keeps them apart, in time and in money, and
+:meth:`Assumptions.with_waits_scaled` lets a report show how much the assumptions move it.
+
 ``vcpus(memory)`` is Lambda's CPU share: proportional to memory, one vCPU's worth
 at 1,769 MB (so 5.79 at the 10,240 MB maximum, spread over up to six vCPUs).
 ``parallelism`` is measured (CPU time / wall time): Pillow's pipeline is one
@@ -20,7 +24,7 @@ thread, so it is ~1 and memory above 1,769 MB buys no speed, only cost.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from async_image_upload.tuning.prices import DEFAULT_PRICES, Prices
@@ -32,10 +36,38 @@ MAX_MEMORY_MB = 10240
 #: The sizes the report tabulates: the original project's 512-4096 plus both ends.
 MEMORY_SIZES = (128, 256, 512, 768, 1024, 1536, 1769, 2048, 3008, 4096, 6144, 8192, 10240)
 
-#: S3 requests the handler makes per photo besides the output PUTs (lambda_function/handler.py):
-#: HEAD source, GET manifest (a 404 is billed too), GET source; PUT manifest; DELETE is free.
+#: S3 requests per upload besides the output PUTs, counted from the code (and checked
+#: against moto by tests/tuning/test_requests.py, which runs the real handler):
+#: the client's presigned POST (PUT class); in lambda_function/handler.py HEAD source,
+#: GET manifest (a 404 is billed too), GET source (GET class); the conditional claim PUT
+#: (lambda_function/claim.py) and the manifest PUT (PUT class); DELETE source (free).
+CLIENT_POSTS = 1
 GET_CLASS_REQUESTS = 3
-EXTRA_PUT_REQUESTS = 1
+EXTRA_PUT_REQUESTS = 2
+FREE_REQUESTS = 1
+#: Of the GET-class requests, the ones that wait on S3 (all three) plus the DELETE.
+WAITED_GET_CLASS = GET_CLASS_REQUESTS + FREE_REQUESTS
+
+
+@dataclass(frozen=True)
+class S3Requests:
+    """The S3 requests one upload costs, by price class."""
+
+    put_class: int
+    get_class: int
+    free: int
+
+    @classmethod
+    def per_upload(cls, outputs: int) -> S3Requests:
+        """A first-time upload on the happy path (no duplicate event, no replaced source)."""
+        return cls(
+            put_class=CLIENT_POSTS + outputs + EXTRA_PUT_REQUESTS,
+            get_class=GET_CLASS_REQUESTS,
+            free=FREE_REQUESTS,
+        )
+
+    def cost(self, prices: Prices) -> float:
+        return self.put_class * prices.s3_put + self.get_class * prices.s3_get
 
 
 @dataclass(frozen=True)
@@ -96,6 +128,16 @@ class Assumptions:
     def arch_factor(self, architecture: str) -> float:
         return self.arm64_cpu_factor if architecture == "arm64" else 1.0
 
+    def with_waits_scaled(self, factor: float) -> Assumptions:
+        """The same, with every assumed wait (S3 latencies and transfer, callback) x ``factor``."""
+        return replace(
+            self,
+            s3_get_latency_ms=self.s3_get_latency_ms * factor,
+            s3_put_latency_ms=self.s3_put_latency_ms * factor,
+            s3_throughput_mb_s=self.s3_throughput_mb_s / factor,
+            callback_ms=self.callback_ms * factor,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -123,6 +165,22 @@ class Estimate:
     def lambda_cost(self) -> float:
         """What Lambda bills: duration, the request, and INIT amortised over warm calls."""
         return self.duration_cost + self.request_cost + self.init_cost
+
+    @property
+    def cpu_cost(self) -> float:
+        """The share of the duration charge spent computing (measured CPU, scaled)."""
+        total_ms = self.compute_ms + self.io_ms
+        return self.duration_cost * self.compute_ms / total_ms if total_ms else 0.0
+
+    @property
+    def wait_cost(self) -> float:
+        """The share of the duration charge spent waiting on S3 and the callback (assumed)."""
+        return self.duration_cost - self.cpu_cost
+
+    @property
+    def fixed_cost(self) -> float:
+        """The request charge and the amortised INIT: the same whatever the photo."""
+        return self.request_cost + self.init_cost
 
     @property
     def total_cost(self) -> float:
@@ -159,9 +217,9 @@ def io_seconds(measurement: Measurement, assumptions: Assumptions) -> float:
     transfer_s = (measurement.bytes + measurement.output_bytes) / (
         assumptions.s3_throughput_mb_s * 1_000_000
     )
-    # HEAD, GET manifest, GET source, DELETE source; each output and the manifest PUT.
+    # HEAD, GET manifest, GET source, DELETE source; the claim, each output and the manifest PUT.
     latency_ms = (
-        4 * assumptions.s3_get_latency_ms
+        WAITED_GET_CLASS * assumptions.s3_get_latency_ms
         + (measurement.outputs + EXTRA_PUT_REQUESTS) * assumptions.s3_put_latency_ms
     )
     return transfer_s + (latency_ms + assumptions.callback_ms) / 1000
@@ -169,8 +227,7 @@ def io_seconds(measurement: Measurement, assumptions: Assumptions) -> float:
 
 def s3_request_cost(outputs: int, prices: Prices) -> float:
     """S3 request charges for one photo: the client's upload POST, the handler's requests."""
-    put_class = 1 + outputs + EXTRA_PUT_REQUESTS  # upload POST, output PUTs, manifest PUT
-    return put_class * prices.s3_put + GET_CLASS_REQUESTS * prices.s3_get
+    return S3Requests.per_upload(outputs).cost(prices)
 
 
 def estimate(

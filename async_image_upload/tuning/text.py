@@ -1,8 +1,16 @@
-"""The report as plain text for a terminal: one table per architecture, then the choices."""
+"""The report as plain text for a terminal: one table per architecture, then the choices.
+
+Every table is per million uploads and splits Lambda's charge into measured CPU,
+assumed waits and the fixed part (request charge, amortised INIT), with the S3
+request charges beside it; a sensitivity table follows.
+"""
 
 from __future__ import annotations
 
-from async_image_upload.tuning.report import Report, Row
+from async_image_upload.tuning.model import S3Requests
+from async_image_upload.tuning.report import WAIT_FACTORS, Report, Row, sensitivity
+
+MILLION = 1_000_000
 
 
 def money(value: float) -> str:
@@ -14,6 +22,8 @@ def _notes(report: Report, row: Row) -> str:
     notes = []
     if not row.fits:
         notes.append("OUT OF MEMORY")
+    elif not row.holds_allowed_inputs:
+        notes.append("refuses allowed inputs")
     elif row.memory_mb < report.safe_memory_mb:
         notes.append("tight")
     for label, choice in (
@@ -29,22 +39,63 @@ def _notes(report: Report, row: Row) -> str:
 
 
 def render_table(report: Report, architecture: str) -> str:
+    """Per million uploads: measured CPU apart from assumed waits, S3 beside Lambda."""
     header = (
-        f"{'memory MB':>9}  {'mean ms':>8}  {'max ms':>8}  {'Lambda/photo':>12}  "
-        f"{'S3/photo':>10}  {'total/photo':>11}  {'per million':>11}  notes"
+        f"{'memory MB':>9}  {'billed ms':>9}  {'CPU ms':>7}  {'waits ms':>8}  "
+        f"{'Lambda CPU':>10}  {'L. waits':>9}  {'L. fixed':>8}  {'Lambda':>8}  "
+        f"{'S3 req.':>8}  {'total':>8}  notes"
     )
     lines = [
-        f"{architecture} ({money(report.prices.gb_second(architecture))} per GB-second)",
+        f"{architecture} ({money(report.prices.gb_second(architecture))} per GB-second); "
+        "USD per million uploads, corpus mean",
         header,
     ]
     for row in report.rows_for(architecture):
         lines.append(
-            f"{row.memory_mb:>9}  {row.mean_ms:>8,.0f}  {row.max_ms:>8,}  "
-            f"{money(row.lambda_cost):>12}  {money(row.s3_cost):>10}  "
-            f"{money(row.total_cost):>11}  {money(row.total_cost * 1_000_000):>11}  "
-            f"{_notes(report, row)}"
+            f"{row.memory_mb:>9}  {row.mean_ms:>9,.0f}  {row.compute_ms:>7,.0f}  "
+            f"{row.wait_ms:>8,.0f}  {money(row.cpu_cost * MILLION):>10}  "
+            f"{money(row.wait_cost * MILLION):>9}  {money(row.fixed_cost * MILLION):>8}  "
+            f"{money(row.lambda_cost * MILLION):>8}  {money(row.s3_cost * MILLION):>8}  "
+            f"{money(row.total_cost * MILLION):>8}  {_notes(report, row)}"
         )
     return "\n".join(lines)
+
+
+def render_requests(report: Report) -> str:
+    """The S3 requests one upload makes, by price class, and what they cost."""
+    outputs = max((m.outputs for m in report.measurements), default=0)
+    requests = S3Requests.per_upload(outputs)
+    prices = report.prices
+    return (
+        f"S3 requests per upload ({outputs} outputs): {requests.put_class} PUT-class "
+        f"(the client's POST, the claim, {outputs} outputs, the manifest) and "
+        f"{requests.get_class} GET-class (HEAD, GET manifest, GET source); the DELETE is free. "
+        f"{money(requests.cost(prices) * MILLION)} per million uploads, the same at every size."
+    )
+
+
+def _sum_cell(lambda_cost: float, s3_cost: float) -> str:
+    return f"{money(lambda_cost)} + {money(s3_cost)} = {money(lambda_cost + s3_cost)}"
+
+
+def render_sensitivity(report: Report, architecture: str) -> list[str]:
+    """Total per million at the recommended size with the waits and arm64's factor moved."""
+    rows = sensitivity(report, architecture)
+    if not rows:
+        return []
+    lines = [
+        f"{architecture + ', ' + str(rows[0].memory_mb) + ' MB':<18}"
+        + "".join(f"{'waits x' + format(factor, 'g'):>30}" for factor in WAIT_FACTORS)
+    ]
+    for factor in sorted({row.arm64_cpu_factor for row in rows}):
+        label = f"  CPU factor {factor:g}" if architecture == "arm64" else "  (reference CPU)"
+        cells = "".join(
+            f"{_sum_cell(c.lambda_per_million, c.s3_per_million):>30}"
+            for c in rows
+            if c.arm64_cpu_factor == factor
+        )
+        lines.append(f"{label:<18}{cells}")
+    return lines
 
 
 def render(report: Report) -> str:
@@ -73,14 +124,35 @@ def render(report: Report) -> str:
         f"{assumptions.cold_start_fraction:.1%} cold starts (INIT billed). See docs/tuning.md.",
     ]
     architectures = sorted({row.architecture for row in report.rows})
+    lines += [
+        "",
+        "Measured apart from assumed: 'CPU ms' is this machine's measured CPU time scaled to "
+        "each size's CPU share; 'waits ms' is the assumed S3 and callback time above. "
+        "Lambda's charge is split into CPU, waits and fixed (request charge and amortised "
+        "INIT); 'S3 req.' is the S3 request charge, billed by S3, not Lambda.",
+        render_requests(report),
+    ]
     for architecture in architectures:
         lines += ["", render_table(report, architecture)]
     lines += [
         "",
-        f"Runs out of memory below {report.required_memory_mb:,.0f} MB (largest peak RSS plus "
-        f"{assumptions.runtime_overhead_mb:g} MB for the runtime); sizes below "
-        f"{report.safe_memory_mb:,.0f} MB are not recommended.",
+        "Sensitivity (USD per million uploads, Lambda + S3 = total, at the recommended size):",
     ]
+    for architecture in architectures:
+        lines += render_sensitivity(report, architecture)
+    lines += [
+        "",
+        f"Runs out of memory below {report.required_memory_mb:,.0f} MB (largest peak RSS plus "
+        f"{assumptions.runtime_overhead_mb:g} MB for the runtime).",
+    ]
+    worst = report.settings_worst_case
+    if worst is not None:
+        lines.append(
+            f"The settings allow a {worst.pixels / 1e6:g} MP {worst.content_type} "
+            f"({worst.kind}) that needs {worst.needed_mb:,} MB by the Lambda's memory estimate; "
+            "smaller sizes would refuse it (too_much_memory)."
+        )
+    lines.append(f"Sizes below {report.safe_memory_mb:,.0f} MB are not recommended.")
     for architecture in architectures:
         cheapest = report.cheapest(architecture)
         fastest = report.fastest(architecture)

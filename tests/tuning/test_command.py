@@ -39,6 +39,29 @@ def test_prints_a_table_per_architecture_with_the_choices(folder_report):
     assert "S3 > Lambda" in out  # at these sizes the request charges dominate
 
 
+def test_shows_measured_cpu_apart_from_waits_s3_beside_lambda_and_sensitivity(folder_report):
+    out, _, data, _ = folder_report
+    table = out.split("arm64 ($1.33e-05 per GB-second)")[1].split("\n\n")[0]
+    header = table.splitlines()[1]
+    for column in ("CPU ms", "waits ms", "Lambda CPU", "L. waits", "L. fixed", "Lambda", "S3 req."):
+        assert column in header
+    assert "S3 requests per upload (8 outputs): 11 PUT-class" in out
+    sensitivity = out.split("Sensitivity (USD per million uploads")[1]
+    assert "waits x0.5" in sensitivity and "waits x2" in sensitivity
+    for factor in ("CPU factor 1 ", "CPU factor 1.15", "CPU factor 1.3"):
+        assert factor in sensitivity
+    assert len(data["sensitivity"]) == 9 + 3  # arm64: 3 waits x 3 factors; x86_64: 3 waits
+    assert data["s3_requests_per_upload"] == {"put_class": 11, "get_class": 3, "free": 1}
+
+
+def test_recommendation_holds_every_input_the_settings_allow(folder_report):
+    out, _, data, _ = folder_report
+    worst = data["settings_worst_case"]
+    assert worst["content_type"] in out and "too_much_memory" in out
+    assert data["recommended"]["arm64"] >= worst["needed_mb"]
+    assert data["recommended"]["x86_64"] >= worst["needed_mb"]
+
+
 def test_bad_files_are_listed_not_fatal(folder_report):
     out, err, data, _ = folder_report
     assert "BAD" in out and "broken.jpg" in out
@@ -61,8 +84,10 @@ def test_json_holds_real_measurements_and_every_row(folder_report):
     assert camera["outputs"] == 8  # 3 boxes + original, each plain and blurred
     assert camera["cpu_s"] > 0 and camera["s3_cpu_s"] > 0
     assert 20 < camera["peak_rss_mb"] < 1000
-    assert len(data["rows"]) == 2 * len(SIZES.split(","))
-    assert data["prices"]["as_of"] and data["recommended"]["arm64"] in (256, 1024, 1769)
+    # The sizes asked for, plus the smallest that holds every input the settings allow.
+    sizes = {int(size) for size in SIZES.split(",")} | {data["settings_worst_case"]["needed_mb"]}
+    assert len(data["rows"]) == 2 * len(sizes)
+    assert data["prices"]["as_of"] and data["recommended"]["arm64"] in sizes
 
 
 def test_chart_is_written_when_matplotlib_is_installed(photo_folder, tmp_path):

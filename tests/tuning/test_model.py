@@ -7,6 +7,7 @@ import pytest
 from async_image_upload.tuning.model import (
     Assumptions,
     Measurement,
+    S3Requests,
     compute_seconds,
     estimate,
     io_seconds,
@@ -83,13 +84,39 @@ def test_io_time_is_latency_per_request_plus_bytes_over_throughput():
         s3_get_latency_ms=20, s3_put_latency_ms=30, s3_throughput_mb_s=80, callback_ms=50
     )
     measured = photo(bytes=6_000_000, output_bytes=2_000_000, outputs=8)
-    # 8 MB at 80 MB/s; HEAD, GET manifest, GET source, DELETE; 8 outputs + manifest PUT; callback.
-    assert io_seconds(measured, assumptions) == pytest.approx(0.1 + (4 * 20 + 9 * 30 + 50) / 1000)
+    # 8 MB at 80 MB/s; HEAD, GET manifest, GET source, DELETE; claim + 8 outputs + manifest
+    # PUT; callback.
+    assert io_seconds(measured, assumptions) == pytest.approx(0.1 + (4 * 20 + 10 * 30 + 50) / 1000)
 
 
-def test_s3_requests_one_upload_outputs_manifest_and_three_gets():
+def test_s3_requests_upload_claim_outputs_manifest_and_three_gets():
+    assert S3Requests.per_upload(8) == S3Requests(put_class=11, get_class=3, free=1)
     assert s3_request_cost(8, DEFAULT_PRICES) == pytest.approx(
-        10 * 0.005 / 1000 + 3 * 0.0004 / 1000
+        11 * 0.005 / 1000 + 3 * 0.0004 / 1000
+    )
+    assert s3_request_cost(8, DEFAULT_PRICES) * 1e6 == pytest.approx(56.20)
+
+
+def test_lambda_charge_splits_into_cpu_waits_and_fixed():
+    assumptions = Assumptions(cold_start_fraction=0.01, arm64_cpu_factor=1.0)
+    result = estimate(photo(init_s=0.5), 1024, "arm64", DEFAULT_PRICES, assumptions)
+    assert result.cpu_cost + result.wait_cost == pytest.approx(result.duration_cost)
+    assert result.cpu_cost / result.duration_cost == pytest.approx(
+        result.compute_ms / (result.compute_ms + result.io_ms)
+    )
+    assert result.fixed_cost == pytest.approx(result.request_cost + result.init_cost)
+    assert result.lambda_cost == pytest.approx(
+        result.cpu_cost + result.wait_cost + result.fixed_cost
+    )
+
+
+def test_scaling_the_waits_moves_only_the_assumed_part():
+    base = Assumptions()
+    doubled = base.with_waits_scaled(2.0)
+    measured = photo(bytes=6_000_000, output_bytes=2_000_000)
+    assert io_seconds(measured, doubled) == pytest.approx(2 * io_seconds(measured, base))
+    assert compute_seconds(measured, 1024, "arm64", doubled) == compute_seconds(
+        measured, 1024, "arm64", base
     )
 
 

@@ -6,13 +6,14 @@ import json
 
 import pytest
 
+from async_image_upload._memory_table import worst_case
 from async_image_upload.tuning.model import Assumptions, Measurement
 from async_image_upload.tuning.recommendation import (
     RecommendationError,
     read_recommended_memory,
     write_recommendation,
 )
-from async_image_upload.tuning.report import build_report
+from async_image_upload.tuning.report import build_report, sensitivity
 
 
 def photo(cpu_s: float, peak_rss_mb: float = 120.0) -> Measurement:
@@ -81,3 +82,88 @@ def test_report_json_is_plain_data():
     json.dumps(data)
     assert data["assumptions"]["callback_ms"] == 10
     assert data["rows"][0]["cost_per_million"] == pytest.approx(data["rows"][0]["total_cost"] * 1e6)
+
+
+ALL_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/avif"]
+VARIANTS = ["50x50", "100x100", "400x400", "original"]
+
+
+def test_never_recommends_a_size_that_refuses_an_input_the_settings_allow():
+    """Small photos measured, but the settings allow a 50 MP WebP: the Lambda's estimate rules."""
+    worst = worst_case(ALL_TYPES, VARIANTS, 20 * 1024 * 1024)
+    report = build_report([photo(0.05)], memory_sizes=SIZES, settings_worst_case=worst)
+    assert worst is not None and worst.needed_mb > report.measured_safe_memory_mb
+    assert report.safe_memory_mb == worst.needed_mb
+    for strategy in ("cost", "speed", "balanced"):
+        chosen = build_report(
+            [photo(0.05)], memory_sizes=SIZES, settings_worst_case=worst, strategy=strategy
+        ).recommended("arm64")
+        assert chosen.memory_mb >= worst.needed_mb
+    # The smallest size that holds every allowed input is tabulated and is the cheapest safe one.
+    assert report.cheapest("arm64").memory_mb == worst.needed_mb
+    below = [r for r in report.rows_for("arm64") if r.memory_mb < worst.needed_mb]
+    assert below and not any(r.holds_allowed_inputs for r in below)
+    assert report.as_dict()["settings_worst_case"]["needed_mb"] == worst.needed_mb
+
+
+def test_narrower_settings_allow_smaller_sizes():
+    jpeg_only = worst_case(["image/jpeg"], ["50x50", "400x400"], 20 * 1024 * 1024)
+    everything = worst_case(ALL_TYPES, VARIANTS, 20 * 1024 * 1024)
+    assert jpeg_only.needed_mb < everything.needed_mb
+    report = build_report([photo(0.05)], memory_sizes=SIZES, settings_worst_case=jpeg_only)
+    assert report.recommended("arm64").memory_mb < everything.needed_mb
+
+
+def test_rows_keep_measured_cpu_apart_from_assumed_waits():
+    report = build_report([photo(0.09), photo(0.4)], memory_sizes=SIZES)
+    for row in report.rows:
+        assert row.compute_ms > 0 and row.wait_ms > 0
+        assert row.cpu_cost + row.wait_cost + row.fixed_cost == pytest.approx(row.lambda_cost)
+    no_waits = build_report(
+        [photo(0.09)],
+        memory_sizes=SIZES,
+        assumptions=Assumptions(s3_get_latency_ms=0, s3_put_latency_ms=0, callback_ms=0),
+    )
+    transfer_ms = (5_000_000 + 5_100_000) / 80e6 * 1000  # only the transfer time is left
+    assert all(row.wait_ms == pytest.approx(transfer_ms) for row in no_waits.rows)
+
+
+def test_sensitivity_moves_waits_and_the_arm64_factor():
+    report = build_report([photo(0.09), photo(0.4)], memory_sizes=SIZES)
+    arm = sensitivity(report, "arm64")
+    assert {(r.wait_factor, r.arm64_cpu_factor) for r in arm} == {
+        (w, a) for w in (0.5, 1.0, 2.0) for a in (1.0, 1.15, 1.3)
+    }
+    assert len({r.memory_mb for r in arm}) == 1
+    assert arm[0].memory_mb == report.recommended("arm64").memory_mb
+
+    def total(wait: float, factor: float) -> float:
+        return next(
+            r.total_per_million
+            for r in arm
+            if (r.wait_factor, r.arm64_cpu_factor) == (wait, factor)
+        )
+
+    assert total(0.5, 1.15) < total(1.0, 1.15) < total(2.0, 1.15)
+    assert total(1.0, 1.0) < total(1.0, 1.15) < total(1.0, 1.3)
+    assert len({r.s3_per_million for r in arm}) == 1  # S3 requests do not depend on either
+    x86 = sensitivity(report, "x86_64")
+    assert [r.wait_factor for r in x86] == [0.5, 1.0, 2.0]
+
+
+def test_cost_profile_table_renders_every_profile_with_the_split():
+    """benchmarks.tuning_report's docs table, from hand-made measurements (the script measures)."""
+    from benchmarks.tuning_report import PROFILE_END, PROFILE_START, render_profiles
+
+    worst = worst_case(ALL_TYPES, VARIANTS, 20 * 1024 * 1024)
+    reports = [
+        (label, build_report([photo(cpu)], memory_sizes=SIZES, settings_worst_case=worst))
+        for label, cpu in (("default", 0.1), ("without blur", 0.06), ("WebP", 0.2))
+    ]
+    text = render_profiles(reports)
+    assert text.startswith(PROFILE_START) and text.rstrip().endswith(PROFILE_END)
+    assert "CPU ms (measured)" in text and "waits ms (assumed)" in text and "S3 requests" in text
+    labels = ("| default", "| without", "| WebP")
+    rows = [line for line in text.splitlines() if line.startswith(labels)]
+    assert len(rows) == 6  # three profiles on two architectures
+    assert all(f"{worst.needed_mb} |" in row for row in rows)  # the default's recommended size

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from async_image_upload.tuning.inputs import find_photos, spec_from_settings
+from async_image_upload.tuning.inputs import find_photos, settings_worst_case, spec_from_settings
 from async_image_upload.tuning.measure import Failure, measure_file
 from async_image_upload.tuning.model import MAX_MEMORY_MB, MEMORY_SIZES, MIN_MEMORY_MB, Assumptions
 from async_image_upload.tuning.prices import ARCHITECTURES, prices_from, prices_from_file
@@ -109,6 +109,7 @@ class Command(BaseCommand):
             prices=prices,
             assumptions=assumptions,
             strategy=options["strategy"],
+            settings_worst_case=settings_worst_case(),
         )
         self.stdout.write(render(report))
         data = report.as_dict()
