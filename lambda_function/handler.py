@@ -94,7 +94,9 @@ def _process_record(
     deadline.ensure_can_start()  # DeadlineError: not started, the event is retried
     remaining_s = deadline.remaining_s
     log.time_stages()
-    storage = Storage(_client(config.s3_endpoint_url), upload.bucket)
+    storage = Storage(
+        _client(config.s3_endpoint_url), upload.bucket, cache_control=config.cache_control
+    )
     output_prefix = f"{config.image_prefix}{upload.upload_id}/"
     manifest_key = output_prefix + MANIFEST_NAME
 
