@@ -44,10 +44,8 @@ def cloudfront_accepts(url: str, public_key: rsa.RSAPublicKey, now: int) -> bool
     query = {name: values[0] for name, values in parse_qs(parts.query).items()}
     assert set(query) == {"Expires", "Signature", "Key-Pair-Id"}
     resource = f"{parts.scheme}://{parts.netloc}{parts.path}"
-    policy = (
-        '{"Statement":[{"Resource":"%s","Condition":{"DateLessThan":{"AWS:EpochTime":%s}}}]}'
-        % (resource, query["Expires"])
-    )
+    condition = '{"DateLessThan":{"AWS:EpochTime":' + query["Expires"] + "}}"
+    policy = '{"Statement":[{"Resource":"' + resource + '","Condition":' + condition + "}]}"
     signature = base64.b64decode(
         query["Signature"].replace("-", "+").replace("_", "=").replace("~", "/")
     )

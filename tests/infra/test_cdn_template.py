@@ -141,9 +141,16 @@ def test_an_existing_bucket_policy_is_not_in_the_template_but_merged_by_sid():
     theirs = {
         "Version": "2012-10-17",
         "Id": "owner-policy",
-        "Statement": [{"Sid": "Audit", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"},
-                       "Action": "s3:GetObject", "Resource": "arn:aws:s3:::legacy/*"}],
-    }  # fmt: skip
+        "Statement": [
+            {
+                "Sid": "Audit",
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::1:root"},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::legacy/*",
+            }
+        ],
+    }
     arn = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL"
     ours = api_read_statement("legacy", "image/", arn)
     merged = merge_policy_statement(theirs, ours)
