@@ -36,6 +36,7 @@ from async_image_upload.infra.config import StackConfig
 DISTRIBUTION = "CdnDistribution"
 ORIGIN_ACCESS_CONTROL = "CdnOriginAccessControl"
 CACHE_POLICY = "CdnCachePolicy"
+#: Prefix of the PublicKey's logical id; the rest is the key's hash (:func:`public_key_id`).
 PUBLIC_KEY = "CdnPublicKey"
 KEY_GROUP = "CdnKeyGroup"
 ORIGIN_ID = "upload-bucket-images"
@@ -78,9 +79,23 @@ def api_read_statement(
     return cdn_read_statement(f"arn:{partition}:s3:::{bucket}/{image_prefix}*", source_arn)
 
 
+def _key_hash(pem: str) -> str:
+    return hashlib.sha256(pem.strip().encode()).hexdigest()
+
+
 def public_key_name(pem: str) -> str:
-    """A name (and CallerReference) derived from the key: a new key is a new resource."""
-    return "async-image-upload-" + hashlib.sha256(pem.strip().encode()).hexdigest()[:16]
+    """A name (and CallerReference) derived from the key."""
+    return "async-image-upload-" + _key_hash(pem)[:16]
+
+
+def public_key_id(pem: str) -> str:
+    """The PublicKey's logical id, named by the key's hash.
+
+    CloudFront cannot change a public key's encoded key in place (only its
+    comment), so a rotated key must be a new resource: CloudFormation creates
+    it, points the key group at it, then deletes the old one.
+    """
+    return PUBLIC_KEY + _key_hash(pem)[:12]
 
 
 def _skip(*checks: tuple[str, str]) -> dict[str, Any]:
@@ -89,9 +104,10 @@ def _skip(*checks: tuple[str, str]) -> dict[str, Any]:
 
 def _signing_resources(config: StackConfig) -> list[Any]:
     name = public_key_name(config.cdn_public_key)
+    logical_id = public_key_id(config.cdn_public_key)
     return [
         cf.PublicKey(
-            PUBLIC_KEY,
+            logical_id,
             PublicKeyConfig=cf.PublicKeyConfig(
                 CallerReference=name,
                 Name=Sub("${AWS::StackName}-" + name[-16:]),
@@ -103,7 +119,7 @@ def _signing_resources(config: StackConfig) -> list[Any]:
             KEY_GROUP,
             KeyGroupConfig=cf.KeyGroupConfig(
                 Name=Sub("${AWS::StackName}-signers"),
-                Items=[Ref(PUBLIC_KEY)],
+                Items=[Ref(logical_id)],
                 Comment="Keys whose signed URLs the image distribution accepts",
             ),
         ),
@@ -222,7 +238,7 @@ def cdn_outputs(config: StackConfig) -> list[Output]:
         outputs.append(
             Output(
                 "CdnPublicKeyId",
-                Value=Ref(PUBLIC_KEY),
+                Value=Ref(public_key_id(config.cdn_public_key)),
                 Description="ASYNC_IMAGE_UPLOAD['CLOUDFRONT_KEY_ID'] (the key pair id)",
             )
         )

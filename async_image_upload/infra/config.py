@@ -56,6 +56,7 @@ _PUBLIC_KEY_PEM = re.compile(
 #: What outputs carried before the Cache-Control followed the URL mode.
 DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 CDN_PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+CDN_MAX_STACK_NAME = 64 - len("-images")
 
 
 class ConfigError(ValueError):
@@ -185,6 +186,11 @@ class StackConfig:
             yield (
                 f"CACHE_CONTROL {self.cache_control!r} is not a header value (printable "
                 "ASCII, at most 1024 characters)"
+            )
+        if self.cdn and len(self.stack_name) > CDN_MAX_STACK_NAME:
+            yield (
+                f"with --cdn the stack name must be at most {CDN_MAX_STACK_NAME} characters "
+                "(CloudFront limits the origin access control's name, <stack>-images, to 64)"
             )
         if self.cdn_public_key and not self.cdn:
             yield "a CloudFront public key (--cdn-public-key) needs --cdn"

@@ -186,3 +186,17 @@ def test_existing_bucket_deploy_on_moto_says_the_statement_was_not_merged(
     assert "reported no CdnDistributionArn" in output
     with pytest.raises(clients("s3").exceptions.ClientError, match="NoSuchBucketPolicy"):
         clients("s3").get_bucket_policy(Bucket="legacy-photos")
+
+
+def test_the_settings_to_paste_point_django_at_the_distribution():
+    """What a real deploy prints from the stack's outputs (moto has none to give)."""
+    from async_image_upload.infra.summary import settings_snippet
+
+    outputs = {"CdnDomainName": "d111111abcdef8.cloudfront.net", "CdnPublicKeyId": "K2JCJMDEHXQW5F"}
+    snippet = settings_snippet(make_config(cdn=True), outputs)
+    assert "'URL_MODE': 'custom_domain'," in snippet
+    assert "'CDN_DOMAIN': 'd111111abcdef8.cloudfront.net'," in snippet
+    assert "'CLOUDFRONT_KEY_ID': 'K2JCJMDEHXQW5F'," in snippet
+    assert "CLOUDFRONT_PRIVATE_KEY" in snippet and "never commit it" in snippet
+    plain = settings_snippet(make_config(), {})
+    assert "URL_MODE" not in plain and "CLOUDFRONT" not in plain

@@ -29,6 +29,7 @@ from async_image_upload.infra.cdn import (
     PUBLIC_KEY,
     READ_STATEMENT_SID,
     api_read_statement,
+    public_key_id,
 )
 from async_image_upload.infra.config import ConfigError
 from async_image_upload.infra.template import BUCKET_POLICY, build_template, template_body
@@ -170,15 +171,17 @@ def test_an_existing_bucket_policy_is_not_in_the_template_but_merged_by_sid():
 def test_a_public_key_adds_a_key_group_the_behaviour_trusts():
     template = as_dict(make_config(cdn=True, cdn_public_key=PUBLIC_PEM))
     resources = template["Resources"]
-    encoded = resources[PUBLIC_KEY]["Properties"]["PublicKeyConfig"]["EncodedKey"]
+    key_id = public_key_id(PUBLIC_PEM)
+    assert key_id.startswith(PUBLIC_KEY) and key_id != public_key_id(public_key_pem())
+    encoded = resources[key_id]["Properties"]["PublicKeyConfig"]["EncodedKey"]
     assert encoded.strip() == PUBLIC_PEM.strip()
-    assert resources[KEY_GROUP]["Properties"]["KeyGroupConfig"]["Items"] == [{"Ref": PUBLIC_KEY}]
+    assert resources[KEY_GROUP]["Properties"]["KeyGroupConfig"]["Items"] == [{"Ref": key_id}]
     behaviour = resources[DISTRIBUTION]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"]
     assert behaviour["TrustedKeyGroups"] == [{"Ref": KEY_GROUP}]
-    assert template["Outputs"]["CdnPublicKeyId"]["Value"] == {"Ref": PUBLIC_KEY}
+    assert template["Outputs"]["CdnPublicKeyId"]["Value"] == {"Ref": key_id}
     assert "PRIVATE" not in json.dumps(template)
     unsigned = as_dict(make_config(cdn=True))["Resources"]
-    assert PUBLIC_KEY not in unsigned and KEY_GROUP not in unsigned
+    assert not [r for r in unsigned if r.startswith(PUBLIC_KEY)] and KEY_GROUP not in unsigned
     assert (
         "TrustedKeyGroups"
         not in (unsigned[DISTRIBUTION]["Properties"]["DistributionConfig"]["DefaultCacheBehavior"])
@@ -204,6 +207,7 @@ def test_the_lambda_serves_cdn_outputs_with_the_config_cache_control(cdn_config)
         ({"cdn": True, "cdn_public_key": "ssh-rsa AAAA"}, "PEM"),
         ({"cdn": True, "cdn_price_class": "PriceClass_Cheap"}, "price class"),
         ({"cache_control": "public\r\nX-Evil: 1"}, "CACHE_CONTROL"),
+        ({"cdn": True, "stack_name": "s" * 58}, "at most 57 characters"),
     ],
 )
 def test_bad_cdn_options_are_refused(changes, message):

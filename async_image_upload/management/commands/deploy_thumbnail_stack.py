@@ -254,8 +254,12 @@ class Command(BaseCommand):
             for rule in our_lifecycle_rules(config.temp_prefix, config.temp_expiration_days):
                 self.stdout.write(json.dumps(rule, indent=2))
             self.stdout.write(
-                "The bucket policy is never changed; unless it already refuses plain HTTP, "
-                "merge this statement into it:"
+                (
+                    "The command adds only the CDN's read statement (below) to the bucket policy"
+                    if config.cdn
+                    else "The bucket policy is never changed"
+                )
+                + "; unless it already refuses plain HTTP, merge this statement into it:"
             )
             self.stdout.write(json.dumps(tls_statement_to_merge(config.bucket_name), indent=2))
             if config.cdn:
