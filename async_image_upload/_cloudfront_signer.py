@@ -18,6 +18,7 @@ Needs the ``cdn`` extra (``cryptography``); the system check E014 says so.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import threading
 from collections import OrderedDict
@@ -68,9 +69,33 @@ class CloudFrontUrlSigner:
             return key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
 
         self.key_id = key_id
+        self._rsa_signer = rsa_signer
         self._signer = CloudFrontSigner(key_id, rsa_signer)
         self._cache: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._lock = threading.Lock()
+
+    def cookies(self, resource: str, *, expires_at: int) -> dict[str, str]:
+        """CloudFront's three signed cookies for a custom policy on ``resource`` (may end in ``*``).
+
+        One RSA signature covers every image under the pattern, so a private
+        gallery signs once per window, not once per URL.
+        """
+        cache_key = (f"cookies:{resource}", expires_at)
+        with self._lock:
+            cached = self._cache.get(cache_key)
+        if cached is not None:
+            policy, signature = cached.split(" ", 1)
+        else:
+            when = datetime.datetime.fromtimestamp(expires_at, tz=datetime.UTC)
+            raw = self._signer.build_policy(resource, when).encode()
+            policy, signature = _url_b64(raw), _url_b64(self._rsa_signer(raw))
+            with self._lock:
+                self._cache[cache_key] = f"{policy} {signature}"
+        return {
+            "CloudFront-Policy": policy,
+            "CloudFront-Signature": signature,
+            "CloudFront-Key-Pair-Id": self.key_id,
+        }
 
     def sign(self, url: str, *, expires_at: int) -> str:
         """``url`` with ``Expires``, ``Signature`` and ``Key-Pair-Id`` for a canned policy."""
@@ -87,3 +112,9 @@ class CloudFrontUrlSigner:
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return signed
+
+
+def _url_b64(data: bytes) -> str:
+    """CloudFront's URL- and cookie-safe base64: ``+=/`` become ``-_~``."""
+    encoded = base64.b64encode(data).decode()
+    return encoded.replace("+", "-").replace("=", "_").replace("/", "~")

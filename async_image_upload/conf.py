@@ -87,6 +87,9 @@ DEFAULTS: dict[str, Any] = {
     # store or the environment; never commit it). Both or neither.
     "CLOUDFRONT_KEY_ID": None,
     "CLOUDFRONT_PRIVATE_KEY": None,
+    # "urls": every image URL carries its own signature; "cookies": URLs are plain
+    # and the page sets cloudfront_cookies() (one signature for all images).
+    "CLOUDFRONT_SIGNING": "urls",
     # Cache-Control of the output images; None derives it from URL_MODE
     # (async_image_upload/cache_control.py). The deploy passes it to the Lambda.
     "CACHE_CONTROL": None,

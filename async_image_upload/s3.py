@@ -169,7 +169,7 @@ def object_url(key: str) -> str:
         protocol = upload_settings.URL_PROTOCOL
         url = f"{protocol}://{cdn_domain()}/{quote(key)}"
         key_id = upload_settings.CLOUDFRONT_KEY_ID
-        if not key_id:
+        if not key_id or upload_settings.CLOUDFRONT_SIGNING == "cookies":
             return url
         signer = _cloudfront_signer(key_id, upload_settings.CLOUDFRONT_PRIVATE_KEY)
         signed_at, expires_in = signing_window(int(time.time()))
@@ -182,6 +182,24 @@ def object_url(key: str) -> str:
     signer = _get_signer(endpoint, upload_settings.REGION, upload_settings.BUCKET)
     signed_at, expires_in = signing_window(int(time.time()))
     return signer.sign(key, signed_at=signed_at, expires_in=expires_in)
+
+
+def cloudfront_cookies() -> dict[str, str]:
+    """The signed cookies that let a browser load every image through the CDN this window.
+
+    For ``CLOUDFRONT_SIGNING = "cookies"``: a custom policy on
+    ``<protocol>://<domain>/<IMAGE_PREFIX>*``, expiring like a signed URL of this
+    window, signed once per window and process. Set each as a cookie the CDN's
+    host receives (``Domain`` must cover ``CUSTOM_DOMAIN``; a browser never sends
+    your site's cookies to ``*.cloudfront.net``), ``Secure`` and ``HttpOnly``.
+    """
+    key_id = upload_settings.CLOUDFRONT_KEY_ID
+    if not key_id:
+        raise ValueError("cloudfront_cookies() needs CLOUDFRONT_KEY_ID and CLOUDFRONT_PRIVATE_KEY.")
+    signer = _cloudfront_signer(key_id, upload_settings.CLOUDFRONT_PRIVATE_KEY)
+    signed_at, expires_in = signing_window(int(time.time()))
+    resource = f"{upload_settings.URL_PROTOCOL}://{cdn_domain()}/{upload_settings.IMAGE_PREFIX}*"
+    return signer.cookies(resource, expires_at=signed_at + expires_in)
 
 
 def signing_window(now: int) -> tuple[int, int]:

@@ -10,6 +10,7 @@ substitutions, and verify the RSA-SHA1 signature with the public key.
 from __future__ import annotations
 
 import base64
+import json
 import types
 from urllib.parse import parse_qs, urlsplit
 
@@ -165,3 +166,49 @@ def test_checks_for_cloudfront_signing(settings, key_pair) -> None:
     assert list(unused) == ["async_image_upload.W006"]
     no_host = messages(settings, URL_MODE="custom_domain")
     assert "CDN_DOMAIN" in no_host["async_image_upload.E008"]
+
+
+def cookie_policy_accepted(cookies: dict[str, str], public_key: rsa.RSAPublicKey) -> dict:
+    """CloudFront's check of signed cookies: the custom policy's signature; returns the policy."""
+
+    def unb64(value: str) -> bytes:
+        return base64.b64decode(value.replace("-", "+").replace("_", "=").replace("~", "/"))
+
+    assert cookies["CloudFront-Key-Pair-Id"] == KEY_ID
+    policy = unb64(cookies["CloudFront-Policy"])
+    public_key.verify(unb64(cookies["CloudFront-Signature"]), policy, padding.PKCS1v15(),
+                      hashes.SHA1())  # fmt: skip  # noqa: S303
+    return json.loads(policy)
+
+
+def test_signed_cookies_cover_the_image_prefix_for_the_window(
+    cdn_settings, key_pair, monkeypatch
+) -> None:
+    cdn_settings.ASYNC_IMAGE_UPLOAD = {
+        **cdn_settings.ASYNC_IMAGE_UPLOAD,
+        "CLOUDFRONT_SIGNING": "cookies",
+        "CUSTOM_DOMAIN": "img.example.com",
+    }
+    start = 1_764_068_400
+    monkeypatch.setattr(s3, "time", types.SimpleNamespace(time=lambda: start + 10))
+    cookies = s3.cloudfront_cookies()
+    (statement,) = cookie_policy_accepted(cookies, key_pair[1])["Statement"]
+    assert statement == {
+        "Resource": "https://img.example.com/image/*",
+        "Condition": {"DateLessThan": {"AWS:EpochTime": start + 7200}},
+    }
+    monkeypatch.setattr(s3, "time", types.SimpleNamespace(time=lambda: start + 3000))
+    assert s3.cloudfront_cookies() == cookies  # one signature for the window
+    # With cookies, image URLs are plain (the cookies carry the signature).
+    assert s3.object_url(KEY) == f"https://img.example.com/{KEY}"
+
+
+def test_checks_for_signed_cookies(settings, key_pair) -> None:
+    cdn = {"URL_MODE": "custom_domain", "CDN_DOMAIN": DOMAIN, "CLOUDFRONT_KEY_ID": KEY_ID,
+           "CLOUDFRONT_PRIVATE_KEY": key_pair[0]}  # fmt: skip
+    assert list(messages(settings, **cdn, CLOUDFRONT_SIGNING="cookies")) == [
+        "async_image_upload.W007"
+    ]
+    mine = messages(settings, **cdn, CLOUDFRONT_SIGNING="cookies", CUSTOM_DOMAIN="img.example.com")
+    assert mine == {}
+    assert list(messages(settings, **cdn, CLOUDFRONT_SIGNING="both")) == ["async_image_upload.E015"]

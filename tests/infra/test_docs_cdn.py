@@ -57,7 +57,7 @@ def test_the_documented_commands_and_settings_work(tmp_path, monkeypatch, settin
     assert "AWS::CloudFront::KeyGroup" in output
     assert "bucket my-app-uploads" in output
 
-    (python,) = blocks("python")
+    (python,) = [block for block in blocks("python") if "ASYNC_IMAGE_UPLOAD" in block]
     monkeypatch.setenv("CLOUDFRONT_PRIVATE_KEY", (tmp_path / "cdn-private.pem").read_text())
     namespace: dict[str, object] = {"os": os}
     exec(compile(python, str(DOC), "exec"), namespace)  # noqa: S102
@@ -70,3 +70,45 @@ def test_the_documented_commands_and_settings_work(tmp_path, monkeypatch, settin
     public_key = load_pem_public_key((tmp_path / "cdn-public.pem").read_bytes())
 
     assert cloudfront_accepts(url, public_key, int(time.time()))
+
+
+def test_the_documented_cookie_view_sets_cookies_cloudfront_accepts(
+    settings, monkeypatch, tmp_path
+):
+    """The view block, with ``render`` answering a plain page (the doc's template is the user's)."""
+    import django.shortcuts
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from tests.app.test_cloudfront_signer import KEY_ID, cookie_policy_accepted
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    settings.ASYNC_IMAGE_UPLOAD = {
+        **settings.ASYNC_IMAGE_UPLOAD,
+        "URL_MODE": "custom_domain",
+        "CUSTOM_DOMAIN": "img.example.com",
+        "CLOUDFRONT_KEY_ID": KEY_ID,
+        "CLOUDFRONT_PRIVATE_KEY": private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        "CLOUDFRONT_SIGNING": "cookies",
+    }
+    monkeypatch.setattr(django.shortcuts, "render", lambda request, name, context: HttpResponse())
+    (view,) = [block for block in blocks("python") if "def gallery" in block]
+    namespace: dict[str, object] = {}
+    exec(compile(view, str(DOC), "exec"), namespace)  # noqa: S102
+    response = namespace["gallery"](RequestFactory().get("/gallery/"))
+    cookies = {name: morsel.value for name, morsel in response.cookies.items()}
+    assert set(cookies) == {"CloudFront-Policy", "CloudFront-Signature", "CloudFront-Key-Pair-Id"}
+    for morsel in response.cookies.values():
+        assert (morsel["domain"], morsel["secure"], morsel["httponly"]) == (
+            ".example.com",
+            True,
+            True,
+        )
+    (statement,) = cookie_policy_accepted(cookies, private.public_key())["Statement"]
+    assert statement["Resource"] == "https://img.example.com/image/*"
