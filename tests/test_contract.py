@@ -186,6 +186,9 @@ def test_djangos_cache_control_reaches_the_lambda_and_the_objects_in_s3(
 
 
 def test_an_old_deployment_without_the_variable_keeps_the_old_cache_control() -> None:
-    assert lambda_config.load_config({}).cache_control == "public, max-age=31536000, immutable"
+    from async_image_upload.cache_control import PUBLIC_IMMUTABLE
+
+    assert lambda_config.load_config({}).cache_control == PUBLIC_IMMUTABLE
+    assert PUBLIC_IMMUTABLE == "public, max-age=31536000, immutable"  # what outputs always had
     with pytest.raises(Exception, match="OUTPUT_CACHE_CONTROL"):
         lambda_config.load_config({"OUTPUT_CACHE_CONTROL": "public\r\nSet-Cookie: x=1"})

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from async_image_upload.cache_control import PUBLIC_IMMUTABLE as DEFAULT_CACHE_CONTROL
 from async_image_upload.variants import MAX_BLUR_RADIUS, parse_variants
 
 BucketMode = Literal["new", "existing"]
@@ -53,8 +54,6 @@ _HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,1024}")
 _PUBLIC_KEY_PEM = re.compile(
     r"^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----$"
 )
-#: What outputs carried before the Cache-Control followed the URL mode.
-DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 CDN_PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 CDN_MAX_STACK_NAME = 64 - len("-images")
 
