@@ -19,6 +19,7 @@ _EXPORTS = {
     "AsyncImageFormMixin": "async_image_upload.forms",
     "AsyncImageSerializerField": "async_image_upload.api.fields",
     "attached_upload_finished": "async_image_upload.signals",
+    "cloudfront_cookies": "async_image_upload.s3",
     "ImageUpload": "async_image_upload.models",
     "InvalidTransition": "async_image_upload.models",
     "Status": "async_image_upload.models",
@@ -40,6 +41,7 @@ __all__ = [
     "Variant",
     "__version__",
     "attached_upload_finished",
+    "cloudfront_cookies",
     "prefetch_uploads",
     "upload_settings",
     "upload_status_changed",
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
     from async_image_upload.fields import AsyncImageField
     from async_image_upload.forms import AsyncImageAdminMixin, AsyncImageFormMixin
     from async_image_upload.models import ImageUpload, InvalidTransition, Status
+    from async_image_upload.s3 import cloudfront_cookies
     from async_image_upload.signals import attached_upload_finished, upload_status_changed
     from async_image_upload.values import AsyncImage, Variant, prefetch_uploads
 

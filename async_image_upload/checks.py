@@ -113,8 +113,15 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
     if s.URL_MODE not in URL_MODES:
         messages.append(_error(f"URL_MODE must be one of {', '.join(sorted(URL_MODES))}.", "E007"))
-    elif s.URL_MODE == "custom_domain" and not s.CUSTOM_DOMAIN:
-        messages.append(_error("URL_MODE 'custom_domain' needs CUSTOM_DOMAIN.", "E008"))
+    elif s.URL_MODE == "custom_domain" and not (s.CUSTOM_DOMAIN or s.CDN_DOMAIN):
+        messages.append(
+            _error(
+                "URL_MODE 'custom_domain' needs CUSTOM_DOMAIN or CDN_DOMAIN.",
+                "E008",
+                hint="deploy_thumbnail_stack --cdn prints the distribution's CDN_DOMAIN.",
+            )
+        )
+    messages += cloudfront_signing_messages()
     invalid: set[str] = set()
     for name in (
         "MAX_UPLOAD_BYTES",
@@ -153,6 +160,68 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 hint="DRF then keys anonymous throttles and the anonymous open-upload cap on "
                 "X-Forwarded-For, which any client can set. Set NUM_PROXIES to the number "
                 "of proxies in front of Django (0 for none).",
+            )
+        )
+    return messages
+
+
+def cloudfront_signing_messages() -> list[checks.CheckMessage]:
+    """CloudFront signed URLs configured by halves, with a key that cannot sign, or unused."""
+    s = upload_settings
+    key_id, private_key = s.CLOUDFRONT_KEY_ID, s.CLOUDFRONT_PRIVATE_KEY
+    messages: list[checks.CheckMessage] = []
+    if s.CLOUDFRONT_SIGNING not in ("urls", "cookies"):
+        messages.append(_error("CLOUDFRONT_SIGNING must be 'urls' or 'cookies'.", "E015", obj=None))
+    if not key_id and not private_key:
+        return messages
+    if not key_id or not private_key:
+        have, missing = (
+            ("CLOUDFRONT_KEY_ID", "CLOUDFRONT_PRIVATE_KEY")
+            if key_id
+            else ("CLOUDFRONT_PRIVATE_KEY", "CLOUDFRONT_KEY_ID")
+        )
+        return [
+            *messages,
+            _error(
+                f"{have} is set but {missing} is not: CloudFront signed URLs need both.",
+                "E013",
+                hint="CLOUDFRONT_KEY_ID is the CdnPublicKeyId the deploy printed; "
+                "CLOUDFRONT_PRIVATE_KEY the PEM text of the matching private key. "
+                "Set both, or neither for unsigned URLs.",
+            ),
+        ]
+    from async_image_upload._cloudfront_signer import CloudFrontKeyError, load_private_key
+
+    try:
+        load_private_key(private_key)
+    except CloudFrontKeyError as exc:
+        return [
+            *messages,
+            _error(
+                f"CLOUDFRONT_PRIVATE_KEY cannot sign: {exc}",
+                "E014",
+                hint="Pass the PEM text itself (e.g. read from a secret store), not a path.",
+            ),
+        ]
+    if s.URL_MODE != "custom_domain":
+        return [
+            *messages,
+            _warning(
+                "CloudFront signing is configured but URL_MODE is not 'custom_domain', so "
+                "no URL is signed with it.",
+                "W006",
+                hint="Set URL_MODE = 'custom_domain' to serve images through the CDN.",
+            ),
+        ]
+    if s.CLOUDFRONT_SIGNING == "cookies" and not s.CUSTOM_DOMAIN:
+        messages.append(
+            _warning(
+                "CLOUDFRONT_SIGNING = 'cookies' without CUSTOM_DOMAIN: browsers never send "
+                "your site's cookies to the distribution's *.cloudfront.net name.",
+                "W007",
+                hint="Give the distribution a name under your site's domain (an alternate "
+                "domain name with an ACM certificate) and set CUSTOM_DOMAIN to it, or use "
+                "signed URLs ('urls').",
             )
         )
     return messages

@@ -76,8 +76,23 @@ DEFAULTS: dict[str, Any] = {
     "URL_EXPIRY": 60 * 60,
     "URL_SIGNING_WINDOW": 60 * 60,
     "STORAGE": "default",
+    # With URL_MODE "custom_domain": the host URLs use. CUSTOM_DOMAIN (your own name
+    # for the CDN) wins; else CDN_DOMAIN, the distribution deploy_thumbnail_stack --cdn
+    # printed (d111111abcdef8.cloudfront.net).
     "CUSTOM_DOMAIN": None,
+    "CDN_DOMAIN": None,
     "URL_PROTOCOL": "https",
+    # CloudFront signed URLs (private galleries, deploy --cdn-public-key): the key
+    # pair id the deploy printed and the RSA private key's PEM text (from a secret
+    # store or the environment; never commit it). Both or neither.
+    "CLOUDFRONT_KEY_ID": None,
+    "CLOUDFRONT_PRIVATE_KEY": None,
+    # "urls": every image URL carries its own signature; "cookies": URLs are plain
+    # and the page sets cloudfront_cookies() (one signature for all images).
+    "CLOUDFRONT_SIGNING": "urls",
+    # Cache-Control of the output images; None derives it from URL_MODE
+    # (async_image_upload/cache_control.py). The deploy passes it to the Lambda.
+    "CACHE_CONTROL": None,
     # Defaults for manage.py deploy_thumbnail_stack (its options override them).
     "DEPLOY_STACK_NAME": None,
     "DEPLOY_CORS_ORIGINS": [],

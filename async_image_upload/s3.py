@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import NoCredentialsError
 from django.core.signals import setting_changed
 
+from async_image_upload._cloudfront_signer import CloudFrontUrlSigner
 from async_image_upload._get_signer import GetUrlSigner
 from async_image_upload._post_policy import PostPolicySigner
 from async_image_upload.conf import affects_upload_settings, upload_settings
@@ -92,6 +93,17 @@ def _get_signer(endpoint_url: str | None, region: str, bucket: str) -> GetUrlSig
     return GetUrlSigner.from_botocore_url(credentials, probe, "probe")
 
 
+@lru_cache(maxsize=2)
+def _cloudfront_signer(key_id: str, private_key: str | bytes) -> CloudFrontUrlSigner:
+    """One signer (and URL memo) per key pair; the key is parsed once."""
+    return CloudFrontUrlSigner(key_id, private_key)
+
+
+def cdn_domain() -> str | None:
+    """The host of ``custom_domain`` URLs: CUSTOM_DOMAIN, else the deployed CDN_DOMAIN."""
+    return upload_settings.CUSTOM_DOMAIN or upload_settings.CDN_DOMAIN
+
+
 def signing_client() -> Any:
     """The client whose signatures clients will present (public endpoint if set)."""
     endpoint = upload_settings.PUBLIC_ENDPOINT_URL or upload_settings.ENDPOINT_URL
@@ -107,6 +119,7 @@ def reset_clients() -> None:
     _client.cache_clear()
     _post_signer.cache_clear()
     _get_signer.cache_clear()
+    _cloudfront_signer.cache_clear()
 
 
 def _reset_on_change(*, setting: str, **kwargs: Any) -> None:
@@ -147,13 +160,20 @@ def presigned_post(
 def object_url(key: str) -> str:
     """A URL a browser can load for an output key, built as ``URL_MODE`` says.
 
-    In ``"presigned"`` mode the URL is the same for the whole signing window
-    (see :func:`signing_window`).
+    In ``"presigned"`` mode, and in ``"custom_domain"`` mode with CloudFront
+    signing (``CLOUDFRONT_KEY_ID``), the URL is the same for the whole signing
+    window (see :func:`signing_window`).
     """
     mode = upload_settings.URL_MODE
     if mode == "custom_domain":
         protocol = upload_settings.URL_PROTOCOL
-        return f"{protocol}://{upload_settings.CUSTOM_DOMAIN}/{quote(key)}"
+        url = f"{protocol}://{cdn_domain()}/{quote(key)}"
+        key_id = upload_settings.CLOUDFRONT_KEY_ID
+        if not key_id or upload_settings.CLOUDFRONT_SIGNING == "cookies":
+            return url
+        signer = _cloudfront_signer(key_id, upload_settings.CLOUDFRONT_PRIVATE_KEY)
+        signed_at, expires_in = signing_window(int(time.time()))
+        return signer.sign(url, expires_at=signed_at + expires_in)
     if mode == "storage":
         from django.core.files.storage import storages
 
@@ -162,6 +182,24 @@ def object_url(key: str) -> str:
     signer = _get_signer(endpoint, upload_settings.REGION, upload_settings.BUCKET)
     signed_at, expires_in = signing_window(int(time.time()))
     return signer.sign(key, signed_at=signed_at, expires_in=expires_in)
+
+
+def cloudfront_cookies() -> dict[str, str]:
+    """The signed cookies that let a browser load every image through the CDN this window.
+
+    For ``CLOUDFRONT_SIGNING = "cookies"``: a custom policy on
+    ``<protocol>://<domain>/<IMAGE_PREFIX>*``, expiring like a signed URL of this
+    window, signed once per window and process. Set each as a cookie the CDN's
+    host receives (``Domain`` must cover ``CUSTOM_DOMAIN``; a browser never sends
+    your site's cookies to ``*.cloudfront.net``), ``Secure`` and ``HttpOnly``.
+    """
+    key_id = upload_settings.CLOUDFRONT_KEY_ID
+    if not key_id:
+        raise ValueError("cloudfront_cookies() needs CLOUDFRONT_KEY_ID and CLOUDFRONT_PRIVATE_KEY.")
+    signer = _cloudfront_signer(key_id, upload_settings.CLOUDFRONT_PRIVATE_KEY)
+    signed_at, expires_in = signing_window(int(time.time()))
+    resource = f"{upload_settings.URL_PROTOCOL}://{cdn_domain()}/{upload_settings.IMAGE_PREFIX}*"
+    return signer.cookies(resource, expires_at=signed_at + expires_in)
 
 
 def signing_window(now: int) -> tuple[int, int]:

@@ -26,6 +26,11 @@ OUTPUT_FORMATS = ("auto", *OUTPUTS)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")
+#: What outputs carried before OUTPUT_CACHE_CONTROL existed, so an old deployment
+#: (which does not set it) serves its images exactly as before.
+DEFAULT_CACHE_CONTROL = "public, max-age=31536000, immutable"
+#: A header value: printable ASCII, no CR/LF (S3 would refuse it or split the header).
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,1024}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,9 @@ class Config:
     #: The function's memory size in MB (the memory budget); None outside Lambda
     #: and the local stack, where nothing is killed for its size.
     memory_mb: int | None = None
+    #: ``Cache-Control`` of every output image; Django's settings decide it
+    #: (async_image_upload/cache_control.py), the deploy passes it in.
+    cache_control: str = DEFAULT_CACHE_CONTROL
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
@@ -109,6 +117,18 @@ def _colour(env: Mapping[str, str], name: str, default: Colour) -> Colour:
         raise ConfigError(f"{name} must be a hex colour like #ffffff, got {raw!r}")
     digits = match.group(1)
     return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+
+
+def _cache_control(env: Mapping[str, str]) -> str:
+    raw = env.get("OUTPUT_CACHE_CONTROL", "").strip()
+    if not raw:
+        return DEFAULT_CACHE_CONTROL
+    if not _HEADER_VALUE.fullmatch(raw):
+        raise ConfigError(
+            "OUTPUT_CACHE_CONTROL must be a Cache-Control header value (printable ASCII, "
+            f"at most 1024 characters), got {raw!r}"
+        )
+    return raw
 
 
 def _memory_mb(env: Mapping[str, str]) -> int | None:
@@ -174,6 +194,7 @@ def load_config(env: Mapping[str, str]) -> Config:
         keep_source=_bool(env, "KEEP_SOURCE", False),
         background=_colour(env, "BACKGROUND", (255, 255, 255)),
         memory_mb=_memory_mb(env),
+        cache_control=_cache_control(env),
         s3_endpoint_url=(
             env.get("S3_ENDPOINT_URL", "").strip()
             or env.get("AWS_ENDPOINT_URL_S3", "").strip()

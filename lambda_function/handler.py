@@ -123,7 +123,9 @@ def _process_record(
     deadline.ensure_can_start()  # DeadlineError: not started, the event is retried
     remaining_s = deadline.remaining_s
     log.time_stages()
-    storage = Storage(_client(config.s3_endpoint_url, log), upload.bucket)
+    storage = Storage(
+        _client(config.s3_endpoint_url, log), upload.bucket, cache_control=config.cache_control
+    )
     if "first_use" in log.fields["timings_ms"]:
         deadline.ensure_can_start()  # making the client spent this invocation's time: again
     output_prefix = f"{config.image_prefix}{upload.upload_id}/"

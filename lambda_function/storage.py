@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import conditional_writes
+from .config import DEFAULT_CACHE_CONTROL
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
 
-# Outputs live under a key that never changes content (a new upload gets a new id).
-CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Outputs live under a key that never changes content (a new upload gets a new id);
+# how long and by whom they may be cached follows Django's URL mode (OUTPUT_CACHE_CONTROL).
+CACHE_CONTROL = DEFAULT_CACHE_CONTROL
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 # A lost conditional write: 412 (the condition failed), 409 ConditionalRequestConflict
 # (S3 saw two racing conditional writes), 404 (If-Match on a key deleted meanwhile).
@@ -84,9 +86,10 @@ def _is_missing(error: ClientError) -> bool:
 class Storage:
     """The bucket one event record is about."""
 
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any, bucket: str, cache_control: str = CACHE_CONTROL) -> None:
         self.client = client
         self.bucket = bucket
+        self.cache_control = cache_control
 
     def head(self, key: str) -> SourceObject | None:
         """The source's size, ETag and metadata, or None if it no longer exists."""
@@ -154,7 +157,7 @@ class Storage:
             Key=key,
             Body=data,
             ContentType=content_type,
-            CacheControl=CACHE_CONTROL,
+            CacheControl=self.cache_control,
         )
 
     def read_manifest(self, key: str) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ tests sign on one side and verify on the other, with the same fixed vector.
 
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -111,3 +112,83 @@ def test_memory_estimate_is_the_same_on_both_sides() -> None:
             assert django_side.estimate_bytes(kind, *arguments) == estimate
             assert django_side.needed_mb(estimate) == lambda_side.needed_mb(estimate)
     assert lambda_config.load_config({}).max_pixels == django_side.LAMBDA_MAX_PIXELS
+
+
+CACHE_CONTROL_CASES = {
+    "presigned-default": ({}, "private, max-age=7200, immutable"),
+    "presigned-short-window": (
+        {"URL_SIGNING_WINDOW": 600, "URL_EXPIRY": 300},
+        "private, max-age=900, immutable",
+    ),
+    "cdn": (
+        {"URL_MODE": "custom_domain", "CDN_DOMAIN": "d1.cloudfront.net"},
+        "public, max-age=31536000, immutable",
+    ),
+    "cdn-signed": (
+        {
+            "URL_MODE": "custom_domain",
+            "CDN_DOMAIN": "d1.cloudfront.net",
+            "CLOUDFRONT_KEY_ID": "K1",
+            "CLOUDFRONT_PRIVATE_KEY": "(not read here)",
+        },
+        "public, max-age=7200, s-maxage=31536000, immutable",
+    ),
+    "storage": ({"URL_MODE": "storage"}, "public, max-age=31536000, immutable"),
+    "explicit": ({"CACHE_CONTROL": "no-cache"}, "no-cache"),
+}
+
+
+@pytest.mark.parametrize("case", list(CACHE_CONTROL_CASES))
+def test_djangos_cache_control_reaches_the_lambda_and_the_objects_in_s3(
+    case, settings, upload_bucket
+) -> None:
+    """Settings → the env the deploy and local stack give the Lambda → the objects it writes.
+
+    The handler runs for real on moto's S3 server (no callback URL: manifest only).
+    """
+    from PIL import Image
+
+    from async_image_upload.cache_control import cache_control_from_settings
+    from async_image_upload.local.environment import lambda_environment_values
+    from async_image_upload.local.worker import LambdaContext
+    from async_image_upload.testing.events import s3_record
+    from lambda_function import handler
+
+    overrides, expected = CACHE_CONTROL_CASES[case]
+    settings.ASYNC_IMAGE_UPLOAD = {**settings.ASYNC_IMAGE_UPLOAD, **overrides}
+    assert cache_control_from_settings() == expected
+    env = lambda_environment_values(
+        callback_url="https://example.com/uploads/callback/",
+        s3_endpoint_url=upload_bucket.endpoint_url,
+    )
+    assert env["OUTPUT_CACHE_CONTROL"] == expected
+    env.pop("CALLBACK_URL")
+    config = lambda_config.load_config(env)
+    assert config.cache_control == expected
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 40, 40)).save(buffer, "JPEG")
+    upload_id = "4f1c0d2e-0000-4000-8000-000000000000"
+    upload_bucket.client.put_object(
+        Bucket=upload_bucket.name, Key=f"temp/{upload_id}", Body=buffer.getvalue(),
+        ContentType="image/jpeg",
+    )  # fmt: skip
+    event = {"Records": [s3_record(upload_bucket.name, f"temp/{upload_id}")]}
+    assert handler.handle(event, LambdaContext(timeout_s=30), config)["outcomes"] == ["ready"]
+    written = upload_bucket.client.list_objects_v2(
+        Bucket=upload_bucket.name, Prefix=f"image/{upload_id}/"
+    )["Contents"]
+    images = [o["Key"] for o in written if o["Key"].endswith(".jpg")]
+    assert len(images) == 8
+    for key in images:
+        head = upload_bucket.client.head_object(Bucket=upload_bucket.name, Key=key)
+        assert head["CacheControl"] == expected, key
+
+
+def test_an_old_deployment_without_the_variable_keeps_the_old_cache_control() -> None:
+    from async_image_upload.cache_control import PUBLIC_IMMUTABLE
+
+    assert lambda_config.load_config({}).cache_control == PUBLIC_IMMUTABLE
+    assert PUBLIC_IMMUTABLE == "public, max-age=31536000, immutable"  # what outputs always had
+    with pytest.raises(Exception, match="OUTPUT_CACHE_CONTROL"):
+        lambda_config.load_config({"OUTPUT_CACHE_CONTROL": "public\r\nSet-Cookie: x=1"})

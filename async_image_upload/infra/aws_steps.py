@@ -38,6 +38,7 @@ from async_image_upload.infra.deploy import (
     deploy,
     describe_stack,
     refuse_unusable,
+    stack_outputs,
     stack_parameters,
 )
 from async_image_upload.infra.package import LambdaPackage, PackagingError, _describe
@@ -282,7 +283,9 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
                 f"noncurrent versions for {artifacts.NONCURRENT_ZIP_DAYS} days)."
             )
         if not config.is_new_bucket:
-            existing_bucket.apply(clients.s3, _existing_bucket_plan(clients, config, out))
+            existing_bucket.apply(
+                clients.s3, _existing_bucket_plan(clients, config, out, result.outputs)
+            )
     out(command.style.SUCCESS(f"Stack {config.stack_name}: {result.outcome}."))
     for key, value in sorted(result.outputs.items()):
         out(f"  {key}: {value}")
@@ -291,11 +294,20 @@ def run_aws_steps(command: BaseCommand, config: StackConfig, options: dict[str, 
 
 
 def _existing_bucket_plan(
-    clients: Clients, config: StackConfig, out: Any
+    clients: Clients, config: StackConfig, out: Any, outputs: dict[str, str] | None = None
 ) -> existing_bucket.BucketPlan:
-    """What the deployed function needs changed on the user's bucket, printed."""
+    """What the deployed function (and distribution) need changed on the user's bucket, printed."""
     function = clients.client("lambda").get_function(FunctionName=config.function_name)
-    bucket_plan = existing_bucket.plan(clients.s3, config, function["Configuration"]["FunctionArn"])
+    distribution_arn = (outputs or {}).get("CdnDistributionArn")
+    if config.cdn and not distribution_arn:
+        out(
+            "warning: the stack reported no CdnDistributionArn, so the bucket policy was not "
+            "given the CDN's read statement; deploy again, or merge it by hand (--dry-run "
+            "prints it)."
+        )
+    bucket_plan = existing_bucket.plan(
+        clients.s3, config, function["Configuration"]["FunctionArn"], distribution_arn
+    )
     for line in bucket_plan.describe():
         out(line)
     return bucket_plan
@@ -320,9 +332,13 @@ def _check(clients: Clients, config: StackConfig, stack: dict[str, Any] | None, 
     if secret_problem:
         problems.append(secret_problem)
     if not config.is_new_bucket:
-        bucket_plan = _existing_bucket_plan(clients, config, out)
-        if bucket_plan.notification_changes or bucket_plan.lifecycle_changes:
-            problems.append("the bucket's notification or lifecycle differs (see above)")
+        bucket_plan = _existing_bucket_plan(clients, config, out, stack_outputs(stack))
+        if (
+            bucket_plan.notification_changes
+            or bucket_plan.lifecycle_changes
+            or bucket_plan.policy_changes
+        ):
+            problems.append("the bucket's notification, lifecycle or policy differs (see above)")
     if problems:
         raise CommandError(
             "The stack does not match the settings:\n  "

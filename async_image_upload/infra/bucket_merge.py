@@ -230,3 +230,41 @@ def merge_lifecycle(
     ids = {rule["ID"] for rule in ours}
     kept = [copy.deepcopy(r) for r in current if r.get("ID") not in ids]
     return [*kept, *ours]
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = policy.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def merge_policy_statement(current: dict[str, Any] | None, ours: dict[str, Any]) -> dict[str, Any]:
+    """``current`` bucket policy with ``ours`` added or replaced (matched by its Sid).
+
+    Every other statement, and the policy's Version and Id, are kept as the
+    bucket's owner wrote them; ``None`` (no policy yet) gives a policy of ours alone.
+    """
+    merged = copy.deepcopy(current) if current else {"Version": "2012-10-17"}
+    kept = [s for s in _statements(merged) if s.get("Sid") != ours["Sid"]]
+    merged["Statement"] = [*kept, copy.deepcopy(ours)]
+    return merged
+
+
+def without_policy_statement(current: dict[str, Any] | None, sid: str) -> dict[str, Any] | None:
+    """``current`` without the statement ``sid``; ``None`` when nothing else is left."""
+    if not current:
+        return None
+    kept = [s for s in _statements(current) if s.get("Sid") != sid]
+    if not kept:
+        return None
+    remaining = copy.deepcopy(current)
+    remaining["Statement"] = kept
+    return remaining
+
+
+def normalise_policy(policy: dict[str, Any] | None) -> dict[str, Any]:
+    """A policy with its statements sorted (S3 needn't keep their order)."""
+    if not policy:
+        return {}
+    normal = copy.deepcopy(policy)
+    normal["Statement"] = sorted(_statements(policy), key=_sort_key)
+    return normal

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from async_image_upload.cache_control import PUBLIC_IMMUTABLE as DEFAULT_CACHE_CONTROL
 from async_image_upload.variants import MAX_BLUR_RADIUS, parse_variants
 
 BucketMode = Literal["new", "existing"]
@@ -49,6 +50,12 @@ LOG_RETENTION_DAYS = (
 _BUCKET_NAME = re.compile(r"^(?!xn--)(?!sthree-)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,1024}")
+_PUBLIC_KEY_PEM = re.compile(
+    r"^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----$"
+)
+CDN_PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+CDN_MAX_STACK_NAME = 64 - len("-images")
 
 
 class ConfigError(ValueError):
@@ -91,6 +98,13 @@ class StackConfig:
     alarm_email: str = ""
     #: X-Ray active tracing (opt-in: it bills per trace).
     tracing: bool = False
+    #: ``Cache-Control`` the Lambda writes on outputs (async_image_upload/cache_control.py).
+    cache_control: str = DEFAULT_CACHE_CONTROL
+    #: A CloudFront distribution in front of the image prefix (infra/cdn.py).
+    cdn: bool = False
+    #: PEM of the RSA public key whose signed URLs the distribution requires; "" for none.
+    cdn_public_key: str = ""
+    cdn_price_class: str = "PriceClass_100"
 
     def __post_init__(self) -> None:
         if not self.function_name:
@@ -167,6 +181,22 @@ class StackConfig:
             yield f"BLUR_RADIUS must be between 0 and {MAX_BLUR_RADIUS} (the Lambda's limit)"
         if self.alarm_email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", self.alarm_email):
             yield f"alarm e-mail {self.alarm_email!r} is not an e-mail address"
+        if not _HEADER_VALUE.fullmatch(self.cache_control):
+            yield (
+                f"CACHE_CONTROL {self.cache_control!r} is not a header value (printable "
+                "ASCII, at most 1024 characters)"
+            )
+        if self.cdn and len(self.stack_name) > CDN_MAX_STACK_NAME:
+            yield (
+                f"with --cdn the stack name must be at most {CDN_MAX_STACK_NAME} characters "
+                "(CloudFront limits the origin access control's name, <stack>-images, to 64)"
+            )
+        if self.cdn_public_key and not self.cdn:
+            yield "a CloudFront public key (--cdn-public-key) needs --cdn"
+        if self.cdn_public_key and not _PUBLIC_KEY_PEM.match(self.cdn_public_key.strip()):
+            yield "the CloudFront public key must be a PEM '-----BEGIN PUBLIC KEY-----' block"
+        if self.cdn_price_class not in CDN_PRICE_CLASSES:
+            yield f"CDN price class must be one of {', '.join(CDN_PRICE_CLASSES)}"
         for origin in self.cors_origins:
             if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
                 yield f"CORS origin {origin!r} must look like https://example.com (no path)"
@@ -196,6 +226,7 @@ class StackConfig:
             "BLUR_RADIUS": self.blur_radius,
             "CALLBACK_URL": self.callback_url,
             "MAX_UPLOAD_BYTES": self.max_upload_bytes,
+            "CACHE_CONTROL": self.cache_control,
         }
 
 
@@ -261,6 +292,12 @@ def config_from_settings(**options: Any) -> StackConfig:
         if value is None or (key == "cors_origins" and not value):
             continue
         merged[key] = tuple(value) if isinstance(value, list) else value
+    if "cache_control" not in merged:
+        from async_image_upload.cache_control import cache_control_from_settings
+
+        merged["cache_control"] = cache_control_from_settings(
+            cdn=bool(merged.get("cdn")), cdn_signed=bool(merged.get("cdn_public_key"))
+        )
     if merged.get("memory_mb") == "recommended":
         merged["memory_mb"] = _recommended_memory(merged.get("architecture", DEFAULT_ARCHITECTURE))
     try:

@@ -48,6 +48,7 @@ def lambda_environment(
         "BLUR_RADIUS": str(config.blur_radius),
         "CALLBACK_URL": config.callback_url,
         "MAX_SOURCE_BYTES": str(config.max_upload_bytes),
+        "OUTPUT_CACHE_CONTROL": config.cache_control,
     }
     if callback_secret_arn is None:
         env["CALLBACK_SECRET"] = Ref("CallbackSecret")

@@ -9,8 +9,11 @@ takes our entries off again (teardown).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from async_image_upload.infra.bucket_inspect import (
     bucket_versioning,
@@ -28,12 +31,16 @@ from async_image_upload.infra.bucket_merge import (
     is_our_function,
     merge_lifecycle,
     merge_notifications,
+    merge_policy_statement,
     normalise_lifecycle,
     normalise_notification,
+    normalise_policy,
     our_lifecycle_rules,
     our_notification,
     prefix_suffix,
+    without_policy_statement,
 )
+from async_image_upload.infra.cdn import READ_STATEMENT_SID, api_read_statement
 from async_image_upload.infra.config import StackConfig
 from async_image_upload.infra.template import NOTIFICATION_ID
 
@@ -53,6 +60,16 @@ class BucketPlan:
     #: The bucket's ``TransitionDefaultMinimumObjectSize`` as read ("" without a lifecycle):
     #: written back with the rules, since a PUT without it resets it to S3's default.
     lifecycle_minimum_size: str = ""
+    #: The bucket policy as read and with the CDN's read statement merged in; both
+    #: ``None`` without ``--cdn`` (the policy is then not touched at all).
+    policy_before: dict[str, Any] | None = None
+    policy_after: dict[str, Any] | None = None
+
+    @property
+    def policy_changes(self) -> bool:
+        return self.policy_after is not None and normalise_policy(
+            self.policy_before
+        ) != normalise_policy(self.policy_after)
 
     @property
     def notification_changes(self) -> bool:
@@ -104,6 +121,15 @@ class BucketPlan:
             )
         else:
             lines.append("  lifecycle: up to date")
+        if self.policy_after is not None:
+            if self.policy_changes:
+                kept = len(self.policy_after["Statement"]) - 1
+                lines.append(
+                    f"  policy: statement {READ_STATEMENT_SID!r} lets the CDN read the image "
+                    f"prefix ({kept} other statement(s) kept)"
+                )
+            else:
+                lines.append("  policy: up to date")
         if self.versioning:
             lines.append(
                 f"  versioning: {self.versioning}; processed originals under the temp prefix "
@@ -113,8 +139,23 @@ class BucketPlan:
         return lines
 
 
-def plan(s3: Any, config: StackConfig, function_arn: str) -> BucketPlan:
+def read_policy(s3: Any, bucket: str) -> dict[str, Any] | None:
+    """The bucket's policy document, or ``None`` when it has none."""
+    try:
+        return json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
+            raise
+        return None
+
+
+def plan(
+    s3: Any, config: StackConfig, function_arn: str, distribution_arn: str | None = None
+) -> BucketPlan:
     """Read the bucket and work out the merged configurations (no writes).
+
+    ``distribution_arn`` (with ``--cdn``, once the stack made the distribution)
+    adds the statement that lets that distribution alone read the image prefix.
 
     Raises :class:`WrongRegion` for a bucket outside the stack's region and
     :class:`BucketConflict` for an overlapping notification.
@@ -124,6 +165,13 @@ def plan(s3: Any, config: StackConfig, function_arn: str) -> BucketPlan:
     notification = s3.get_bucket_notification_configuration(Bucket=bucket)
     notification.pop("ResponseMetadata", None)
     lifecycle, minimum_size = read_lifecycle(s3, bucket)
+    policy: dict[str, Any] = {}
+    if config.cdn and distribution_arn:
+        before = read_policy(s3, bucket)
+        ours = api_read_statement(
+            bucket, config.image_prefix, distribution_arn, function_arn.split(":")[1]
+        )
+        policy = {"policy_before": before, "policy_after": merge_policy_statement(before, ours)}
     return BucketPlan(
         bucket=bucket,
         notification_before=notification,
@@ -146,6 +194,7 @@ def plan(s3: Any, config: StackConfig, function_arn: str) -> BucketPlan:
         ],
         versioning=bucket_versioning(s3, bucket),
         lifecycle_minimum_size=minimum_size,
+        **policy,
     )
 
 
@@ -176,6 +225,8 @@ def apply(s3: Any, bucket_plan: BucketPlan) -> None:
             bucket_plan.lifecycle_after,
             bucket_plan.lifecycle_minimum_size,
         )
+    if bucket_plan.policy_changes:
+        s3.put_bucket_policy(Bucket=bucket_plan.bucket, Policy=json.dumps(bucket_plan.policy_after))
 
 
 def remove_notifications(s3: Any, bucket: str, function_arn: str | None = None) -> int:
@@ -201,8 +252,14 @@ def remove_notifications(s3: Any, bucket: str, function_arn: str | None = None) 
 
 
 def remove(s3: Any, bucket: str, function_arn: str | None = None) -> None:
-    """Take our notification and lifecycle rules off the bucket (teardown)."""
+    """Take our notification, lifecycle rules and CDN read statement off the bucket."""
     remove_notifications(s3, bucket, function_arn)
+    policy = read_policy(s3, bucket)
+    remaining = without_policy_statement(policy, READ_STATEMENT_SID)
+    if policy and remaining is None:
+        s3.delete_bucket_policy(Bucket=bucket)
+    elif policy and remaining != policy:
+        s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(remaining))
     rules, minimum_size = read_lifecycle(s3, bucket)
     kept = [r for r in rules if r.get("ID") not in OUR_LIFECYCLE_RULE_IDS]
     if kept != rules:

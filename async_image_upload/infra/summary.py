@@ -28,8 +28,21 @@ def settings_snippet(config: StackConfig, outputs: dict[str, str]) -> str:
         "BLUR_RADIUS": config.blur_radius,
         "CALLBACK_URL": config.callback_url,
     }
+    if outputs.get("CdnDomainName"):
+        values["URL_MODE"] = "custom_domain"
+        values["CDN_DOMAIN"] = outputs["CdnDomainName"]
+    if outputs.get("CdnPublicKeyId"):
+        values["CLOUDFRONT_KEY_ID"] = outputs["CdnPublicKeyId"]
     lines = ["ASYNC_IMAGE_UPLOAD = {"]
     lines += [f"    {key!r}: {value!r}," for key, value in values.items()]
+    if outputs.get("CdnPublicKeyId"):
+        lines.append(
+            "    # CLOUDFRONT_PRIVATE_KEY: the PEM text of the private key, read from your "
+            "secret store"
+        )
+        lines.append(
+            "    # or environment (never commit it), e.g. os.environ['CLOUDFRONT_PRIVATE_KEY']."
+        )
     lines.append(
         "    # CALLBACK_SECRETS: keep what you have (not shown). Unset, it is derived from "
         "SECRET_KEY;"
@@ -39,6 +52,44 @@ def settings_snippet(config: StackConfig, outputs: dict[str, str]) -> str:
     )
     lines.append("}")
     return "\n".join(lines)
+
+
+def cdn_summary(config: StackConfig) -> list[str]:
+    """What ``--cdn`` adds, for the dry run (and the reader of a CI log)."""
+    if not config.cdn:
+        return ["CDN: none (images are read from S3 as URL_MODE says; --cdn adds CloudFront)."]
+    from async_image_upload.infra.cdn import ONE_YEAR, READ_STATEMENT_SID
+
+    lines = [
+        f"CDN: a CloudFront distribution ({config.cdn_price_class}) in front of "
+        f"{config.bucket_name}/{config.image_prefix}*:",
+        "  viewers: HTTPS only (https-only), GET/HEAD, HTTP/2 and 3",
+        "  origin: the bucket through Origin Access Control (SigV4); the bucket stays private "
+        f"and its policy statement {READ_STATEMENT_SID!r} lets this distribution alone "
+        f"(AWS:SourceArn) read {config.image_prefix}*",
+        f"  cache: {ONE_YEAR} s by default and at most, keyed on the path only (no cookies, "
+        "headers or query strings)",
+    ]
+    if config.cdn_public_key:
+        lines.append(
+            "  signed: every request needs a CloudFront signed URL or signed cookies "
+            "(a PublicKey and KeyGroup from --cdn-public-key; Django signs with the private key)"
+        )
+    else:
+        lines.append("  signed: no (anyone with an image URL can load it)")
+    outputs = "CdnDomainName, CdnDistributionId, CdnDistributionArn"
+    if config.cdn_public_key:
+        outputs += ", CdnPublicKeyId"
+    lines.append(f"  outputs: {outputs}")
+    lines.append(
+        "  Django: URL_MODE 'custom_domain' with CDN_DOMAIN = CdnDomainName"
+        + (
+            ", CLOUDFRONT_KEY_ID = CdnPublicKeyId, CLOUDFRONT_PRIVATE_KEY"
+            if config.cdn_public_key
+            else ""
+        )
+    )
+    return lines
 
 
 def drift(

@@ -39,6 +39,7 @@ from troposphere import (
     sqs,
 )
 
+from async_image_upload.infra.cdn import cdn_outputs, cdn_resources, template_read_statement
 from async_image_upload.infra.config import (
     ARCHITECTURES,
     LOG_RETENTION_DAYS,
@@ -640,21 +641,24 @@ def build_template(config: StackConfig) -> Template:
             },
         )
     )
+    if config.cdn:
+        for resource in cdn_resources(config):
+            template.add_resource(resource)
     if config.is_new_bucket:
         template.add_resource(_bucket(config, parameters))
+        statements = [
+            bucket_tls_statement(
+                Sub("arn:${AWS::Partition}:s3:::${BucketName}"),
+                Sub("arn:${AWS::Partition}:s3:::${BucketName}/*"),
+            )
+        ]
+        if config.cdn:
+            statements.append(template_read_statement())
         template.add_resource(
             s3.BucketPolicy(
                 BUCKET_POLICY,
                 Bucket=Ref(BUCKET),
-                PolicyDocument={
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        bucket_tls_statement(
-                            Sub("arn:${AWS::Partition}:s3:::${BucketName}"),
-                            Sub("arn:${AWS::Partition}:s3:::${BucketName}/*"),
-                        )
-                    ],
-                },
+                PolicyDocument={"Version": "2012-10-17", "Statement": statements},
             )
         )
     for resource in _alarms(config):
@@ -674,6 +678,8 @@ def build_template(config: StackConfig) -> Template:
             Output("Region", Value=Region, Description="Region the stack lives in"),
         ]
     )
+    if config.cdn:
+        template.add_output(cdn_outputs(config))
     return template
 
 

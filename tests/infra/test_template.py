@@ -252,6 +252,7 @@ def test_function_settings_and_environment_mirror_django(any_config):
         "CALLBACK_URL": "https://app.example.com/uploads/callback/",
         "IMAGE_FOLDER": {"Ref": "ImagePath"},
         "MAX_SOURCE_BYTES": str(20 * 1024 * 1024),
+        "OUTPUT_CACHE_CONTROL": any_config.cache_control,
         "TEMP_FOLDER": {"Ref": "TempPath"},
         "THUMB_DIMENSION_LARGE": "400",
         "THUMB_DIMENSION_MEDIUM": "100",

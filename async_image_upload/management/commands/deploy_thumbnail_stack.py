@@ -18,13 +18,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from async_image_upload.conf import upload_settings
 from async_image_upload.infra.config import (
     ARCHITECTURES,
+    CDN_PRICE_CLASSES,
     RUNTIMES,
     ConfigError,
     StackConfig,
     config_from_settings,
 )
 from async_image_upload.infra.package import PackagingError
-from async_image_upload.infra.summary import cors_summary, cors_warning, memory_warning_for
+from async_image_upload.infra.summary import (
+    cdn_summary,
+    cors_summary,
+    cors_warning,
+    memory_warning_for,
+)
 from async_image_upload.infra.template import build_template, template_body
 
 
@@ -78,6 +84,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tracing", action="store_true", default=None,
             help="turn on X-Ray active tracing for the function (billed per trace)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--cdn", action="store_true", default=None,
+            help="put a CloudFront distribution (HTTPS only, Origin Access Control) in front "
+            "of the image prefix; the bucket stays private",
+        )  # fmt: skip
+        parser.add_argument(
+            "--cdn-public-key", metavar="PATH",
+            help="RSA 2048 public key (PEM): the distribution then serves only CloudFront "
+            "signed URLs/cookies made with its private key (implies --cdn)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--cdn-price-class", choices=CDN_PRICE_CLASSES,
+            help="edge locations to pay for (default PriceClass_100: North America, Europe)",
         )  # fmt: skip
         parser.add_argument(
             "--no-heif", action="store_false", dest="heif", default=None,
@@ -144,10 +164,20 @@ class Command(BaseCommand):
 
     def _config(self, options: dict[str, Any]) -> StackConfig:
         bucket_name = options["new_bucket"] or options["existing_bucket"]
+        cdn: dict[str, Any] = {}
+        if options.get("cdn_public_key"):
+            from async_image_upload.infra.cdn import PublicKeyError, read_public_key
+
+            try:
+                cdn["cdn_public_key"] = read_public_key(options["cdn_public_key"])
+            except PublicKeyError as exc:
+                raise CommandError(str(exc)) from None
+            cdn["cdn"] = True
         try:
             return config_from_settings(
                 bucket_name=bucket_name,
                 bucket_mode="existing" if options["existing_bucket"] else "new",
+                **cdn,
                 **{
                     key: options.get(key)
                     for key in (
@@ -165,7 +195,10 @@ class Command(BaseCommand):
                         "heif",
                         "alarm_email",
                         "tracing",
+                        "cdn",
+                        "cdn_price_class",
                     )
+                    if key not in cdn
                 },
             )
         except ConfigError as exc:
@@ -205,6 +238,9 @@ class Command(BaseCommand):
         for name, resource in sorted(template.resources.items()):
             self.stdout.write(f"  {resource.resource_type:<34} {name}")
         self.stdout.write(cors_summary(config, cors_source))
+        self.stdout.write(f"Output images carry Cache-Control: {config.cache_control}")
+        for line in cdn_summary(config):
+            self.stdout.write(line)
         if not config.is_new_bucket:
             function_arn = f"<{config.function_name} ARN>"
             self.stdout.write(
@@ -218,10 +254,25 @@ class Command(BaseCommand):
             for rule in our_lifecycle_rules(config.temp_prefix, config.temp_expiration_days):
                 self.stdout.write(json.dumps(rule, indent=2))
             self.stdout.write(
-                "The bucket policy is never changed; unless it already refuses plain HTTP, "
-                "merge this statement into it:"
+                (
+                    "The command adds only the CDN's read statement (below) to the bucket policy"
+                    if config.cdn
+                    else "The bucket policy is never changed"
+                )
+                + "; unless it already refuses plain HTTP, merge this statement into it:"
             )
             self.stdout.write(json.dumps(tls_statement_to_merge(config.bucket_name), indent=2))
+            if config.cdn:
+                from async_image_upload.infra.cdn import api_read_statement
+
+                self.stdout.write(
+                    "With --cdn, the command itself merges this statement into the bucket "
+                    "policy once the distribution exists (other statements are kept):"
+                )
+                statement = api_read_statement(
+                    config.bucket_name, config.image_prefix, "<CdnDistributionArn>"
+                )
+                self.stdout.write(json.dumps(statement, indent=2))
 
     def _package(self, config: StackConfig, options: dict[str, Any]):
         from async_image_upload.infra.package import build_lambda_zip
