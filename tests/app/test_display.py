@@ -13,9 +13,11 @@ from html.parser import HTMLParser
 import pytest
 from django.template import Context, Template
 from django.test import override_settings
+from django.urls import path
 from PIL import Image
+from rest_framework import serializers
 
-from async_image_upload import AsyncImage, Status
+from async_image_upload import AsyncImage, AsyncImageDisplayField, Status
 from async_image_upload.display import image_display, render_img
 from async_image_upload.models import ImageUpload
 from tests.testapp.models import Photo
@@ -251,3 +253,68 @@ def test_parsing_happens_once_per_value(make_upload, django_assert_num_queries) 
     parsed = image.variants
     assert image.variant("400x400") is parsed[4]  # the same objects: not parsed again
     assert image.by_width()[-1] is image.variant("original")
+
+
+class PhotoDisplaySerializer(serializers.ModelSerializer):
+    display = AsyncImageDisplayField(source="image", sizes="(min-width: 700px) 400px")
+
+    class Meta:
+        model = Photo
+        fields = ["id", "title", "image", "display"]
+
+
+def test_the_drf_display_field_matches_the_tag(make_upload) -> None:
+    upload = ready(make_upload())
+    photo = Photo.objects.get(pk=Photo.objects.create(title="Beach", image=upload).pk)
+    data = PhotoDisplaySerializer(photo).data["display"]
+    _tag, attrs = only_tag(render_img(photo.image, sizes="(min-width: 700px) 400px"))
+    assert data["id"] == str(upload.pk) and data["status"] == "ready"
+    for name in ("src", "srcset", "sizes"):
+        assert data[name] == attrs[name], name
+    assert (data["width"], data["height"]) == (int(attrs["width"]), int(attrs["height"]))
+    assert data["placeholder"] == upload.placeholder
+    assert len(data["variants"]) == 8 and data["error"] is None
+    assert {"url", "display_width", "blurred"} <= set(data["variants"][0])
+    # Read-only: a client sending it back changes nothing and is no error.
+    echo = PhotoDisplaySerializer(photo, data={"title": "x", "display": data}, partial=True)
+    assert echo.is_valid(), echo.errors
+    assert "display" not in echo.validated_data and "image" not in echo.validated_data
+
+
+def test_the_drf_display_field_for_pending_failed_and_missing(make_upload) -> None:
+    pending = Photo.objects.create(image=make_upload())
+    data = PhotoDisplaySerializer(pending).data["display"]
+    assert data["status"] == "pending" and data["src"] is None and data["srcset"] == ""
+    assert data["width"] is None and data["variants"] == [] and data["placeholder"] is None
+    failed_upload = make_upload()
+    failed_upload.transition(Status.FAILED, error_code="corrupt", error_message="damaged")
+    failed = Photo.objects.create(image=failed_upload)
+    assert PhotoDisplaySerializer(failed).data["display"]["error"] == {
+        "code": "corrupt",
+        "message": "damaged",
+    }
+    assert PhotoDisplaySerializer(Photo.objects.create()).data["display"] is None
+
+
+def test_the_display_field_is_in_the_openapi_schema() -> None:
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+    from rest_framework import generics
+
+    class PhotoList(generics.ListAPIView):
+        queryset = Photo.objects.all()
+        serializer_class = PhotoDisplaySerializer
+
+    generator = SchemaGenerator(patterns=[path("photos/", PhotoList.as_view())])
+    schema = generator.get_schema(request=None, public=True)
+    validate_schema(schema)
+    components = schema["components"]["schemas"]
+    display = components["PhotoDisplay"]["properties"]["display"]
+    ref = display.get("$ref") or next(item["$ref"] for item in display["allOf"])
+    shape = components[ref.rsplit("/", 1)[1]]
+    assert set(shape["properties"]) == {
+        "id", "status", "src", "srcset", "sizes", "width", "height",
+        "placeholder", "variants", "error",
+    }  # fmt: skip
+    assert shape["properties"]["src"]["nullable"] is True
+    assert "layout shift" in shape["properties"]["width"]["description"]
