@@ -7,11 +7,11 @@ These helpers cover those two contexts; the attribute escaping stays Django's.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 #: An HTML attribute name a template may pass (``data_id`` arrives as ``data_id``).
@@ -38,6 +38,8 @@ def is_safe_url(url: str) -> bool:
     characters and spaces at the ends, and with tabs and newlines removed
     (``java\\tscript:`` is ``javascript:`` to a browser; ``urlsplit`` drops them too).
     """
+    if url.startswith(("https://", "http://")):  # every URL the app builds itself: no parse
+        return True
     try:
         scheme = urlsplit(url.strip(_C0_AND_SPACE)).scheme
     except ValueError:  # an unbalanced IPv6 bracket, say
@@ -56,13 +58,21 @@ def css_string(value: str) -> str:
 
 
 def render_attributes(attributes: Iterable[tuple[str, object]]) -> SafeString:
-    """`` name="value"`` pairs, escaped; True is a bare attribute, None and False are left out."""
+    """`` name="value"`` pairs, escaped; True is a bare attribute, None and False are left out.
+
+    Names are the caller's constants or passed :func:`attribute_name`. Values are
+    escaped as Django's ``conditional_escape`` does (a value already marked
+    safe is kept), with the standard library's ``html.escape`` directly: a page
+    of 50 images spent more in ``format_html``'s machinery than in signing.
+    """
     parts = []
     for name, value in attributes:
         if value is None or value is False:
             continue
         if value is True:
-            parts.append(format_html(" {}", name))
+            parts.append(f" {name}")
+        elif hasattr(value, "__html__"):
+            parts.append(f' {name}="{value.__html__()}"')
         else:
-            parts.append(format_html(' {}="{}"', name, value))
+            parts.append(f' {name}="{html.escape(str(value), quote=True)}"')
     return SafeString("".join(parts))

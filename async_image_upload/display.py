@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from async_image_upload._markup import attribute_name, css_string, is_safe_url, render_attributes
@@ -86,7 +85,9 @@ def image_display(
     if upload is None:
         return None
     placeholder = upload.placeholder if is_valid_placeholder(upload.placeholder) else None
-    plain = [v for v in image.by_width() if is_safe_url(v.url)]
+    # Each URL is built (signed) once, however many attributes it appears in.
+    urls = {v.name: v.url for v in image.by_width()}
+    plain = [v for v in image.by_width() if is_safe_url(urls[v.name])]
     chosen = _default_variant(image, plain, variant)
     if chosen is None:
         return ImageDisplay(
@@ -103,8 +104,8 @@ def image_display(
     return ImageDisplay(
         id=str(image.id),
         status=upload.status,
-        src=chosen.url,
-        srcset=", ".join(f"{srcset_url(v.url)} {v.display_width}w" for v in plain),
+        src=urls.get(chosen.name) or chosen.url,
+        srcset=", ".join(f"{srcset_url(urls[v.name])} {v.display_width}w" for v in plain),
         sizes=sizes or default_sizes(loading),
         width=shown_width,
         height=shown_height,
@@ -175,36 +176,32 @@ def render_img(
     if not display.is_ready:
         classes = " ".join(filter(None, [PENDING_CLASS, extra.pop("class", None)]))
         label = [("role", "img"), ("aria-label", alt)] if alt else [("aria-hidden", "true")]
-        return format_html(
-            "<span{}></span>",
-            render_attributes(
-                [
-                    ("class", classes),
-                    ("data-status", display.status),
-                    *label,
-                    ("style", style or None),
-                    *extra.items(),
-                ]
-            ),
-        )
-    return format_html(
-        "<img{}>",
-        render_attributes(
+        attributes = render_attributes(
             [
-                ("src", display.src),
-                ("srcset", display.srcset),
-                ("sizes", display.sizes),
-                ("width", display.width),
-                ("height", display.height),
-                ("alt", alt),
-                ("loading", loading),
-                ("decoding", decoding),
-                (PLACEHOLDER_ATTRIBUTE, bool(placeholder and display.placeholder)),
+                ("class", classes),
+                ("data-status", display.status),
+                *label,
                 ("style", style or None),
                 *extra.items(),
             ]
-        ),
+        )
+        return SafeString(f"<span{attributes}></span>")
+    attributes = render_attributes(
+        [
+            ("src", display.src),
+            ("srcset", display.srcset),
+            ("sizes", display.sizes),
+            ("width", display.width),
+            ("height", display.height),
+            ("alt", alt),
+            ("loading", loading),
+            ("decoding", decoding),
+            (PLACEHOLDER_ATTRIBUTE, bool(placeholder and display.placeholder)),
+            ("style", style or None),
+            *extra.items(),
+        ]
     )
+    return SafeString(f"<img{attributes}>")
 
 
 def _extra_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
