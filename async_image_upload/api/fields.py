@@ -116,10 +116,11 @@ class AsyncImageDisplayField(serializers.Field):
         image = as_image(value)
         display = image_display(image, variant=self.variant, sizes=self.sizes)
         data = display_data(display)
-        if data is None or image is None or image.upload is None:
+        if display is None or data is None or image is None:
             return None
+        upload = image.upload  # loaded by image_display: no second query
         data["variants"] = [variant_data(v) for v in display.variants]
-        data["error"] = error_data(image.upload)
+        data["error"] = error_data(upload) if upload is not None else None
         return data
 
 

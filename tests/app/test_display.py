@@ -318,3 +318,19 @@ def test_the_display_field_is_in_the_openapi_schema() -> None:
     }  # fmt: skip
     assert shape["properties"]["src"]["nullable"] is True
     assert "layout shift" in shape["properties"]["width"]["description"]
+
+
+def test_a_prefetched_list_renders_without_a_query_per_photo(
+    make_upload, django_assert_num_queries
+) -> None:
+    for n in range(3):
+        Photo.objects.create(title=f"p{n}", image=ready(make_upload()))
+    photos = list(Photo.objects.order_by("pk"))
+    from async_image_upload import prefetch_uploads
+
+    prefetch_uploads(photos, "image")
+    with django_assert_num_queries(0):
+        data = PhotoDisplaySerializer(photos, many=True).data
+        markup = [str(render_img(photo.image, alt=photo.title)) for photo in photos]
+    assert [item["display"]["status"] for item in data] == ["ready"] * 3
+    assert all(html.startswith("<img ") for html in markup)
