@@ -17,7 +17,11 @@ _EXPORTS = {
     "AsyncImageAdminMixin": "async_image_upload.forms",
     "AsyncImageField": "async_image_upload.fields",
     "AsyncImageFormMixin": "async_image_upload.forms",
+    "AsyncImageDisplayField": "async_image_upload.api.fields",
     "AsyncImageSerializerField": "async_image_upload.api.fields",
+    "ImageDisplay": "async_image_upload.display",
+    "image_display": "async_image_upload.display",
+    "render_img": "async_image_upload.display",
     "attached_upload_finished": "async_image_upload.signals",
     "cloudfront_cookies": "async_image_upload.s3",
     "ImageUpload": "async_image_upload.models",
@@ -32,9 +36,11 @@ _EXPORTS = {
 __all__ = [
     "AsyncImage",
     "AsyncImageAdminMixin",
+    "AsyncImageDisplayField",
     "AsyncImageField",
     "AsyncImageFormMixin",
     "AsyncImageSerializerField",
+    "ImageDisplay",
     "ImageUpload",
     "InvalidTransition",
     "Status",
@@ -42,14 +48,17 @@ __all__ = [
     "__version__",
     "attached_upload_finished",
     "cloudfront_cookies",
+    "image_display",
     "prefetch_uploads",
+    "render_img",
     "upload_settings",
     "upload_status_changed",
 ]
 
 if TYPE_CHECKING:
-    from async_image_upload.api.fields import AsyncImageSerializerField
+    from async_image_upload.api.fields import AsyncImageDisplayField, AsyncImageSerializerField
     from async_image_upload.conf import upload_settings
+    from async_image_upload.display import ImageDisplay, image_display, render_img
     from async_image_upload.fields import AsyncImageField
     from async_image_upload.forms import AsyncImageAdminMixin, AsyncImageFormMixin
     from async_image_upload.models import ImageUpload, InvalidTransition, Status

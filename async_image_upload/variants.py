@@ -6,7 +6,9 @@ so they are validated here before they reach a presigned POST.
 
 from __future__ import annotations
 
+import binascii
 import re
+from base64 import b64decode
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +22,9 @@ MAX_BLUR_RADIUS = 250
 #: The longest inline placeholder a callback may carry, ``data:`` prefix included.
 #: The Lambda makes a 16-pixel WebP of a few hundred characters.
 MAX_PLACEHOLDER_CHARS = 8192
+#: Raster types only (never SVG, which can carry script), then base64 and nothing else:
+#: the value ends up in ``src`` attributes and CSS ``url()``s (``display.py``).
+_PLACEHOLDER = re.compile(r"data:image/(?:webp|png|jpeg|avif);base64,([A-Za-z0-9+/]+={0,2})")
 _BOX = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 
 
@@ -68,3 +73,21 @@ def parse_variants(names: Iterable[str]) -> list[VariantSpec]:
 def variants_metadata(names: Iterable[str]) -> str:
     """The ``x-amz-meta-variants`` value for a variant set."""
     return ",".join(spec.name for spec in parse_variants(names))
+
+
+def is_valid_placeholder(value: str) -> bool:
+    """A raster ``data:`` URI of valid base64 within :data:`MAX_PLACEHOLDER_CHARS`.
+
+    The callback refuses anything else, and ``display.py`` checks again before
+    it inlines a stored value, so a row edited by hand cannot inject markup.
+    """
+    if not isinstance(value, str) or len(value) > MAX_PLACEHOLDER_CHARS:
+        return False
+    match = _PLACEHOLDER.fullmatch(value)
+    if match is None:
+        return False
+    try:
+        b64decode(match[1], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True

@@ -9,6 +9,7 @@ from django import forms
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
+from async_image_upload.display import render_img
 from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.values import AsyncImage
 
@@ -22,6 +23,10 @@ WIDGET_MODULE = "async_image_upload/widget.js"
 #: The client widget.js imports, by the URL the static storage gives it (see uploader_context).
 UPLOADER_MODULE = "async_image_upload/uploader.js"
 WIDGET_CSS = "async_image_upload/widget.css"
+#: Clears the preview's inline placeholder once the thumbnail has loaded.
+PLACEHOLDER_SCRIPT = "async_image_upload/async_img.js"
+#: The preview box is at most 100 CSS pixels wide (widget.css).
+PREVIEW_SIZES = "100px"
 
 
 class AsyncImageWidget(forms.TextInput):
@@ -45,7 +50,10 @@ class AsyncImageWidget(forms.TextInput):
 
     class Media:
         css = {"all": [WIDGET_CSS]}
-        js = [_Script(WIDGET_MODULE, type="module")] if _Script is not None else []
+        js = [
+            *([_Script(WIDGET_MODULE, type="module")] if _Script is not None else []),
+            PLACEHOLDER_SCRIPT,
+        ]
 
     def __init__(self, attrs: dict[str, Any] | None = None, *, field_id: str = "") -> None:
         super().__init__(attrs)
@@ -64,8 +72,14 @@ class AsyncImageWidget(forms.TextInput):
         if image is not None and image.upload is not None:
             preview = {
                 "status": image.status,
-                "url": image.url(self.preview_variant) or image.url(),
-                "placeholder": image.placeholder,
+                # The same <img> as {% async_img %}: srcset, size and placeholder included.
+                "img": render_img(
+                    image,
+                    variant=self.preview_variant,
+                    sizes=PREVIEW_SIZES,
+                    loading=None,
+                    attrs={"class": "async-image-widget__image"},
+                ),
                 "width": image.width,
                 "height": image.height,
                 "error": image.upload.error_message,

@@ -11,18 +11,16 @@ keeps the two in step.
 
 from __future__ import annotations
 
-import binascii
 import json
 import re
 import uuid
-from base64 import b64decode
 from typing import Any
 
 from rest_framework.exceptions import ValidationError
 
 from async_image_upload.conf import upload_settings
 from async_image_upload.models import Status
-from async_image_upload.variants import MAX_PLACEHOLDER_CHARS
+from async_image_upload.variants import MAX_PLACEHOLDER_CHARS, is_valid_placeholder
 
 CALLBACK_VERSION = 1
 MAX_VARIANTS = 64
@@ -31,9 +29,7 @@ MAX_PIXELS_SIDE = 2**31 - 1
 MAX_BYTES = 2**63 - 1
 _CONTENT_TYPE = re.compile(r"^image/[a-z0-9.+-]+\Z")
 _ERROR_CODE = re.compile(r"^[a-z0-9_]+\Z")
-#: Raster types only (never SVG, which can carry script), then base64 and nothing else:
-#: the value ends up in ``src`` attributes and CSS ``url()``s.
-_PLACEHOLDER = re.compile(r"data:image/(?:webp|png|jpeg|avif);base64,([A-Za-z0-9+/]+={0,2})")
+#: The placeholder rule itself is ``variants.is_valid_placeholder`` (shared with display.py).
 PLACEHOLDER_MESSAGE = (
     "The placeholder must be a data:image/(webp|png|jpeg|avif);base64, URI "
     f"of at most {MAX_PLACEHOLDER_CHARS} characters."
@@ -247,20 +243,6 @@ def _variants(value: Any) -> list[dict[str, Any]]:
     if failed:
         raise _NestedInvalid(item_errors)
     return clean
-
-
-def is_valid_placeholder(value: str) -> bool:
-    """A raster ``data:`` URI of valid base64 within :data:`MAX_PLACEHOLDER_CHARS`."""
-    if len(value) > MAX_PLACEHOLDER_CHARS:
-        return False
-    match = _PLACEHOLDER.fullmatch(value)
-    if match is None:
-        return False
-    try:
-        b64decode(match[1], validate=True)
-    except (binascii.Error, ValueError):
-        return False
-    return True
 
 
 def _placeholder(value: Any) -> str | None:

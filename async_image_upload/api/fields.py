@@ -7,7 +7,10 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from async_image_upload.api.schema import extend_schema_field
+from async_image_upload.api.serializers import ImageDisplaySerializer, error_data, variant_data
 from async_image_upload.attach import AttachRefused, attachable_upload, attached_id
+from async_image_upload.display import display_data, image_display
 from async_image_upload.fields import AsyncImageField
 from async_image_upload.ids import InvalidUploadId, parse_upload_id
 from async_image_upload.values import AsyncImage
@@ -62,30 +65,63 @@ class AsyncImageSerializerField(serializers.ModelField):
         return image
 
     def to_representation(self, value: Any) -> Any:
-        if value is None:
+        image = as_image(value)
+        upload = image.upload if image is not None else None
+        if image is None or upload is None:
             return None
-        if not isinstance(value, AsyncImage):
-            try:
-                upload_id = parse_upload_id(value)
-            except InvalidUploadId:
-                return None
-            if upload_id is None:
-                return None
-            value = AsyncImage(upload_id)
-        upload = value.upload
-        if upload is None:
-            return None
-        from async_image_upload.api.serializers import error_data, variant_data
-
         return {
-            "id": str(value.id),
+            "id": str(image.id),
             "status": upload.status,
             "width": upload.source_width,
             "height": upload.source_height,
             "placeholder": upload.placeholder or None,
-            "variants": [variant_data(v) for v in value.variants],
+            "variants": [variant_data(v) for v in image.variants],
             "error": error_data(upload),
         }
+
+
+def as_image(value: Any) -> AsyncImage | None:
+    """A field's value as an :class:`AsyncImage`; None for no value or a malformed id."""
+    if value is None or isinstance(value, AsyncImage):
+        return value
+    try:
+        upload_id = parse_upload_id(value)
+    except InvalidUploadId:
+        return None
+    return AsyncImage(upload_id) if upload_id is not None else None
+
+
+@extend_schema_field(ImageDisplaySerializer(allow_null=True))
+class AsyncImageDisplayField(serializers.Field):
+    """Read-only: an image as ``{% async_img %}`` would show it, for clients that build ``<img>``.
+
+    ``{"id", "status", "src", "srcset", "sizes", "width", "height", "placeholder",
+    "variants", "error"}``, from the same :func:`~async_image_upload.display.image_display`
+    as the template tag, so a web page and an app show the same thing. ``sizes``
+    and ``variant`` are the tag's arguments. None for no value or a deleted upload.
+
+    ::
+
+        class PhotoSerializer(serializers.ModelSerializer):
+            display = AsyncImageDisplayField(source="image", sizes="(min-width: 700px) 400px")
+    """
+
+    def __init__(self, *, sizes: str | None = None, variant: str | None = None, **kwargs: Any):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+        self.sizes = sizes
+        self.variant = variant
+
+    def to_representation(self, value: Any) -> dict[str, Any] | None:
+        image = as_image(value)
+        display = image_display(image, variant=self.variant, sizes=self.sizes)
+        data = display_data(display)
+        if display is None or data is None or image is None:
+            return None
+        upload = image.upload  # loaded by image_display: no second query
+        data["variants"] = [variant_data(v) for v in display.variants]
+        data["error"] = error_data(upload) if upload is not None else None
+        return data
 
 
 def register_model_serializer_mapping() -> None:

@@ -17,6 +17,7 @@ try:
         OpenApiParameter,
         OpenApiResponse,
         extend_schema,
+        extend_schema_field,
     )
 except ImportError:  # drf-spectacular is an optional extra
     OpenApiExample = None
@@ -24,6 +25,9 @@ except ImportError:  # drf-spectacular is an optional extra
 
     def extend_schema(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return lambda view: view
+
+    def extend_schema_field(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        return lambda field: field
 
 
 def example(name: str, value: Any, **kwargs: Any) -> list[Any]:

@@ -134,6 +134,31 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class ImageDisplaySerializer(serializers.Serializer):
+    """What ``AsyncImageDisplayField`` renders: ``{% async_img %}``'s facts as data (display.py)."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    src = serializers.CharField(
+        allow_null=True, help_text="The default variant's URL; null until the upload is ready."
+    )
+    srcset = serializers.CharField(
+        allow_blank=True, help_text="Every plain variant as `<url> <width>w`, comma-separated."
+    )
+    sizes = serializers.CharField(
+        allow_null=True, help_text="The `sizes` attribute the server would render."
+    )
+    width = serializers.IntegerField(
+        allow_null=True, help_text="Display width of `src`: set it on the <img> (no layout shift)."
+    )
+    height = serializers.IntegerField(allow_null=True, help_text="Display height of `src`.")
+    placeholder = serializers.CharField(
+        allow_null=True, help_text="A tiny inline data: URI to show until the image loads."
+    )
+    variants = VariantSerializer(many=True)
+    error = ErrorSerializer(allow_null=True)
+
+
 _DATETIME = serializers.DateTimeField()
 
 

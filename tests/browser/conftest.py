@@ -133,6 +133,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         "EXAMPLE_DB": str(workdir / "db.sqlite3"),
         "DJANGO_DEBUG": "1",  # runserver serves the static files (uploader.js) only in DEBUG
         "PYTHONUNBUFFERED": "1",
+        # This checkout's app, not whichever one the environment has installed
+        # (the stack runs from example_project/, so the root is not on sys.path).
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     log_path = workdir / "stack.log"
     command = [

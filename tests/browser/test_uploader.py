@@ -272,3 +272,8 @@ def test_admin_widget_uploads_and_previews(
     assert page.input_value("#id_image") == upload_id
     saved = page.locator(".async-image-widget__preview img")
     assert f"/image/{upload_id}/100x100.jpg" in saved.get_attribute("src")
+    # Rendered by render_img, like {% async_img %}: the box is sized before the bytes arrive.
+    assert (saved.get_attribute("width"), saved.get_attribute("height")) == ("100", "50")
+    assert "100w" in saved.get_attribute("srcset")
+    saved.evaluate("img => img.decode()")
+    assert saved.evaluate("img => img.currentSrc").split("?")[0].endswith("/100x100.jpg")

@@ -13,6 +13,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "example_project"
+#: The stack runs from example_project/: put this checkout's app first on its path,
+#: not whichever copy the environment has installed.
+CHECKOUT_PATH = os.pathsep.join(filter(None, [str(EXAMPLE.parent), os.environ.get("PYTHONPATH")]))
 
 
 def free_port() -> int:
@@ -30,6 +33,7 @@ def run_stack(
     tmp_path: Path, *args: str, timeout: int = 120, sigint_ignored: bool = False
 ) -> subprocess.CompletedProcess:
     env = {**os.environ, "EXAMPLE_DB": str(tmp_path / "db.sqlite3"), "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = CHECKOUT_PATH
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
         [sys.executable, "manage.py", "run_local_stack", "--demo-user", "demo:demo", *args],
@@ -127,6 +131,7 @@ def test_sigterm_stops_everything_cleanly(tmp_path) -> None:
 
     port, s3_port = free_port(), free_port()
     env = {**os.environ, "EXAMPLE_DB": str(tmp_path / "db.sqlite3"), "PYTHONUNBUFFERED": "1"}
+    env["PYTHONPATH"] = CHECKOUT_PATH
     env.pop("DJANGO_SETTINGS_MODULE", None)
     process = subprocess.Popen(
         [

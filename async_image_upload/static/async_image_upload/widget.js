@@ -114,6 +114,9 @@ function showPreview(root, status) {
   // The inline placeholder shows at once; the thumbnail replaces it when loaded.
   if (status.placeholder) img.src = status.placeholder;
   if (variant) {
+    // The box's aspect ratio before the thumbnail arrives, as the server-rendered preview has.
+    img.width = variant.display_width;
+    img.height = variant.display_height;
     const thumb = new Image();
     thumb.addEventListener("load", () => (img.src = thumb.src), { once: true });
     thumb.src = variant.url;
