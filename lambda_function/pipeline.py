@@ -408,7 +408,9 @@ class _Job:
             else:
                 covers = previous.width >= size[0] and previous.height >= size[1]
                 source = previous if covers else working
-                resized = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+                resized = source.resize(
+                    size, Image.Resampling.LANCZOS, reducing_gap=memory_budget.REDUCING_GAP
+                )
                 del source
             previous = resized  # the one before is freed here (unless it is ``working``)
             self._lap("resize")

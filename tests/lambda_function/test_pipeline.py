@@ -203,7 +203,7 @@ def test_rgba_png_blurs_without_a_halo_or_fringe(spec: Spec, key: tuple[int, int
         # in the key colour. Their colour is the subject's, to within JPEG-free rounding.
         band = [
             pixel[:3]
-            for pixel in zip(*map(Image.Image.tobytes, blurred.split()))
+            for pixel in zip(*map(Image.Image.tobytes, blurred.split()), strict=True)
             if 64 <= pixel[3] < 250
         ]
         assert len(band) > 100, (name, len(band))
