@@ -174,7 +174,7 @@ def build(sample: Sample, seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def build_corpus(samples: list[Sample]) -> None:
+def build_pipeline_corpus(samples: list[Sample]) -> None:
     """Write every sample once; reuse files from earlier runs (they are deterministic)."""
     CORPUS.mkdir(parents=True, exist_ok=True)
     for seed, sample in enumerate(SAMPLES):
@@ -182,6 +182,74 @@ def build_corpus(samples: list[Sample]) -> None:
             started = time.perf_counter()
             sample.path.write_bytes(build(sample, seed))
             print(f"built {sample.path.name} in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+# -- the cost report's corpus (benchmarks/tuning_report.py) ---------------------------
+
+
+@dataclass(frozen=True)
+class CostSample:
+    name: str
+    size: tuple[int, int]
+    target_bytes: int  # 0: PNG, whatever it takes
+    orientation: int = 1
+    alpha: bool = False
+
+
+#: The photos ``benchmarks.tuning_report`` prices (their names are in docs/tuning.md).
+COST_SAMPLES = [
+    CostSample("100KB", (800, 600), 100_000),
+    CostSample("500KB", (1600, 1200), 500_000),
+    CostSample("1MB", (2000, 1500), 1_000_000),
+    CostSample("5MB-12MP", (4000, 3000), 5_000_000),
+    CostSample("10MB-24MP", (6000, 4000), 10_000_000),
+    CostSample("5MB-12MP-exif-rotated", (4000, 3000), 5_000_000, orientation=6),
+    CostSample("PNG-alpha-6MP", (3000, 2000), 0, alpha=True),
+]
+
+
+def _jpeg_near(image: Image.Image, target: int, exif: Image.Exif) -> bytes:
+    """Binary-search the JPEG quality whose file size is closest to ``target``."""
+    best = b""
+    low, high = 40, 98
+    while low <= high:
+        quality = (low + high) // 2
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=quality, exif=exif)
+        data = buffer.getvalue()
+        if not best or abs(len(data) - target) < abs(len(best) - target):
+            best = data
+        if len(data) < target:
+            low = quality + 1
+        else:
+            high = quality - 1
+    return best
+
+
+def build_corpus() -> list[Path]:
+    """The cost report's photos in ``benchmarks/.corpus/``, written once (deterministic)."""
+    corpus = CORPUS.parent
+    corpus.mkdir(exist_ok=True)
+    paths = []
+    for seed, sample in enumerate(COST_SAMPLES):
+        path = corpus / (sample.name + (".png" if sample.alpha else ".jpg"))
+        paths.append(path)
+        if path.exists():
+            continue
+        scene = _scene(sample.size, seed)
+        exif = Image.Exif()
+        exif[0x010F] = "BenchCam"
+        if sample.alpha:
+            mask = Image.new("L", sample.size, 0)
+            ImageDraw.Draw(mask).ellipse((0, 0, *sample.size), fill=255)
+            scene.putalpha(mask.filter(ImageFilter.GaussianBlur(40)))
+            scene.save(path, "PNG")
+            continue
+        if sample.orientation != 1:
+            exif[0x0112] = sample.orientation
+            scene = scene.transpose(Image.Transpose.ROTATE_90)  # stored as the camera would
+        path.write_bytes(_jpeg_near(scene, sample.target_bytes, exif))
+    return paths
 
 
 # -- the methods ------------------------------------------------------------------------
@@ -623,7 +691,7 @@ def main() -> None:
 
     samples = [sample for sample in SAMPLES if not args.only or args.only in sample.label]
     methods = args.methods.split(",")
-    build_corpus(samples)
+    build_pipeline_corpus(samples)
     rows = []
     for sample in samples:
         with Image.open(sample.path) if sample.kind != "HEIF" else _heif(sample.path) as image:
