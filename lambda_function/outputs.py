@@ -11,6 +11,7 @@ keeps :data:`FILE_EXTENSIONS`, :data:`MANIFEST_NAME` and :data:`CLAIM_NAME` as t
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -51,9 +52,12 @@ JPEG = OutputFormat(
     "jpeg", "JPEG", "image/jpeg", "jpg", alpha=False, takes_quality=True,
     optimize_max_pixels=1_000_000,
 )  # fmt: skip
+# zlib's run-length strategy after PNG's per-row filters: a fifth of the CPU of the
+# default strategy at level 6 on photos (10 vs 52 ms for 500x375 RGBA) for files
+# 1-2 % larger; libvips' default (no filter) is as fast but makes files twice as large.
 PNG = OutputFormat(
     "png", "PNG", "image/png", "png", alpha=True, takes_quality=False,
-    options=MappingProxyType({"compress_level": 6}),
+    options=MappingProxyType({"compress_level": 6, "compress_type": zlib.Z_RLE}),
 )  # fmt: skip
 WEBP = OutputFormat(
     "webp", "WEBP", "image/webp", "webp", alpha=True, takes_quality=True,

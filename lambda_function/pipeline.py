@@ -12,7 +12,8 @@ How it stays fast on a 12 MP phone photo:
   and libjpeg's DCT scaling (``draft``) decodes it at 1/2, 1/4 or 1/8 size;
 * every output is resized from the smallest already-made image that is still
   large enough (a cascade), and RGBA is resized and blurred premultiplied so
-  transparent pixels do not bleed dark fringes.
+  transparent pixels do not bleed dark fringes; a blur keeps the sharp alpha,
+  so a transparent PNG's blurred version has no halo around its subject.
 """
 
 from __future__ import annotations
@@ -413,7 +414,9 @@ class _Job:
             else:
                 covers = previous.width >= size[0] and previous.height >= size[1]
                 source = previous if covers else working
-                resized = source.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+                resized = source.resize(
+                    size, Image.Resampling.LANCZOS, reducing_gap=memory_budget.REDUCING_GAP
+                )
                 del source
             previous = resized  # the one before is freed here (unless it is ``working``)
             self._lap("resize")
@@ -425,7 +428,7 @@ class _Job:
                         radius = self.spec.blur_radius * max(size) / max(display)
                     else:
                         radius = variant_blur_radius(self.spec.blur_radius, max(size), max(display))
-                    image = resized.filter(ImageFilter.GaussianBlur(radius))
+                    image = _blur(resized, radius)
                     self._lap("blur")
                     made[(name, blurred)] = self._output(name, True, image, display)
                     del image
@@ -514,6 +517,27 @@ def _animation_upright(image: Image.Image, format_name: str, orientation: int) -
         loop=loop, **options,
     )  # fmt: skip
     return buffer.getvalue()
+
+
+def _blur(image: Image.Image, radius: float) -> Image.Image:
+    """Gaussian blur; with alpha, the colour is blurred and the shape is kept.
+
+    Blurring the alpha channel too would spread the subject of a transparent
+    PNG into its see-through surroundings: the blurred version, shown in
+    place of the sharp one while it loads, then has a smeared halo around the
+    subject that the sharp one does not have. So an ``RGBa`` (premultiplied)
+    image is blurred whole, which weighs every colour by its opacity (the
+    colour under a transparent pixel counts for nothing: no dark or keyed-out
+    fringe), un-premultiplied by the blurred alpha, and given the sharp alpha
+    back: transparent areas stay transparent, the edge keeps the subject's
+    colour.
+    """
+    blurred = image.filter(ImageFilter.GaussianBlur(radius))
+    if image.mode != "RGBa":
+        return blurred
+    blurred = blurred.convert("RGBA")
+    blurred.putalpha(image.getchannel(3))
+    return blurred
 
 
 def _area(size: tuple[int, int]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import zlib
 from pathlib import Path
 
 from PIL import Image
@@ -43,6 +44,6 @@ def test_every_row_encodes_what_it_says() -> None:
 def test_save_options_follow_the_row() -> None:
     assert outputs.JPEG.save_options(1_000_000, 70) == {"quality": 70, "optimize": True}
     assert outputs.JPEG.save_options(1_000_001, 70) == {"quality": 70, "optimize": False}
-    assert outputs.PNG.save_options(10, 70) == {"compress_level": 6}
+    assert outputs.PNG.save_options(10, 70) == {"compress_level": 6, "compress_type": zlib.Z_RLE}
     assert outputs.WEBP.save_options(10, 70) == {"quality": 70, "method": 4}
     assert outputs.AVIF.save_options(10, 70) == {"quality": 70, "speed": 8}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import statistics
 import time
 
 import pytest
-from PIL import Image, ImageChops, ImageFilter, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from lambda_function.errors import ErrorCode, ImageError
 from lambda_function.pipeline import Output, Result, Spec, VariantSpec, blur_reduction, process
@@ -147,6 +148,70 @@ def test_rgba_png_resizes_without_dark_fringes(spec: Spec) -> None:
             red, green, blue, alpha = image.getpixel((x, 25))
             if alpha > 10:
                 assert min(red, green, blue) >= 240, (x, image.getpixel((x, 25)))
+
+
+def cutout_png(key: tuple[int, int, int]) -> tuple[bytes, tuple[int, int, int]]:
+    """A real RGBA PNG: an orange, grainy disc with a soft edge on a transparent ground.
+
+    The transparent pixels keep a loud ``key`` colour, as editors do after a
+    cut-out (straight alpha: the colour under alpha 0 is whatever was there).
+    Returns the file and the subject's colour.
+    """
+    subject = (230, 120, 30)
+    size = (800, 600)
+    grain = Image.effect_noise(size, 12).point(lambda value: value - 128 + 8)
+    colour = Image.merge(
+        "RGB", [ImageChops.add(Image.new("L", size, c), grain, offset=-8) for c in subject]
+    )
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).ellipse((150, 100, 650, 500), fill=255)
+    mask = mask.filter(ImageFilter.GaussianBlur(3))
+    rgba = Image.composite(colour, Image.new("RGB", size, key), mask.point(lambda a: 255 * (a > 0)))
+    rgba.putalpha(mask)
+    return images.png(rgba), subject
+
+
+@pytest.mark.parametrize("key", [(0, 0, 0), (0, 255, 0)], ids=["black", "green"])
+def test_rgba_png_blurs_without_a_halo_or_fringe(spec: Spec, key: tuple[int, int, int]) -> None:
+    """Issue 13: a transparent PNG's blurred version showed a blurred halo around it.
+
+    The blur must keep the shape (alpha) of the sharp version of the same size,
+    so transparent areas stay transparent, and the visible pixels along the
+    edge keep the subject's colour: neither the key colour nor darkness of
+    the transparent pixels may bleed in.
+    """
+    data, subject = cutout_png(key)
+    outputs = by_key(process(data, spec))
+    for name in ("400x400", "original"):
+        blurred = Image.open(io.BytesIO(outputs[(name, True)].data))
+        assert blurred.mode == "RGBA", name
+        sharp = Image.open(io.BytesIO(outputs[(name, False)].data)).convert("RGBA")
+        if sharp.size != blurred.size:  # the blurred original is stored smaller
+            sharp = sharp.resize(blurred.size, Image.Resampling.LANCZOS)
+        alpha_difference = ImageChops.difference(blurred.getchannel("A"), sharp.getchannel("A"))
+        assert alpha_difference.getextrema()[1] <= 8, (name, alpha_difference.getextrema())
+        # Nothing visible where the sharp version is transparent: no halo.
+        halo = [
+            value
+            for value, shape in zip(
+                blurred.getchannel("A").tobytes(), sharp.getchannel("A").tobytes(), strict=True
+            )
+            if shape == 0 and value > 4
+        ]
+        assert not halo, (name, len(halo))
+        # The edge band: visible but not opaque pixels, where a straight-alpha blur mixes
+        # in the key colour. Their colour is the subject's, to within JPEG-free rounding.
+        band = [
+            pixel[:3]
+            for pixel in zip(*map(Image.Image.tobytes, blurred.split()), strict=True)
+            if 64 <= pixel[3] < 250
+        ]
+        assert len(band) > 100, (name, len(band))
+        for channel, expected in enumerate(subject):
+            mean = statistics.fmean(pixel[channel] for pixel in band)
+            worst = max(abs(pixel[channel] - expected) for pixel in band)
+            assert abs(mean - expected) <= 6, (name, channel, mean, expected)
+            assert worst <= 30, (name, channel, worst, expected)
 
 
 def test_opaque_rgba_is_treated_as_opaque(spec: Spec) -> None:
