@@ -21,6 +21,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from benchmarks._doc_section import write_section
 from benchmarks.url_signing import DOC, configure_django
 
 START, END = "<!-- cloudfront-signing:start -->", "<!-- cloudfront-signing:end -->"
@@ -116,13 +117,7 @@ def section(results: dict[str, float], rounds: int) -> str:
 
 
 def write_doc(text: str) -> None:
-    doc = DOC.read_text()
-    if START in doc and END in doc:
-        before, rest = doc.split(START, 1)
-        doc = before + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    DOC.write_text(doc)
+    write_section(DOC, START, END, text)
 
 
 def main() -> None:

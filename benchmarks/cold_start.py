@@ -39,6 +39,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from benchmarks._doc_section import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- cold-start:start -->", "<!-- cold-start:end -->"
@@ -281,13 +283,7 @@ def render(data: dict[str, Any], before: dict[str, Any] | None = None) -> str:
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text()
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    write_section(DOC, START, END, section)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,6 +48,8 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
+from benchmarks._doc_section import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / ".corpus" / "pipeline"
 DOC = ROOT / "docs" / "performance.md"
@@ -665,13 +667,7 @@ def render(rows: list[dict], errors: dict[str, float], rounds: int, repeats: int
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
+    write_section(DOC, START, END, section)
 
 
 def main() -> None:

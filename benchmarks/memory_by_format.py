@@ -28,6 +28,7 @@ from pathlib import Path
 import PIL
 
 from benchmarks import memory_inputs
+from benchmarks._doc_section import write_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / ".corpus" / "memory"
@@ -132,13 +133,7 @@ def main() -> None:
     print(section)
     if args.no_docs:
         return
-    text = DOC.read_text()
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    write_section(DOC, START, END, section)
 
 
 if __name__ == "__main__":

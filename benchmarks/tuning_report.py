@@ -29,6 +29,7 @@ from async_image_upload.tuning.measure import Failure, measure_file
 from async_image_upload.tuning.model import MEMORY_SIZES, Measurement, S3Requests, estimate
 from async_image_upload.tuning.report import WAIT_FACTORS, Report, build_report, sensitivity
 from async_image_upload.tuning.text import money
+from benchmarks._doc_section import replace_between
 from benchmarks.lambda_pipeline import build_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,17 +313,10 @@ def render_profiles(reports: list[tuple[str, Report]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _replace_between(text: str, start: str, end: str, section: str) -> str:
-    if start not in text:
-        return text.rstrip("\n") + "\n\n" + section
-    before, rest = text.split(start, 1)
-    return before + section.rstrip("\n") + rest.split(end, 1)[1]
-
-
 def write_doc(section: str, profiles: str | None = None) -> None:
-    text = _replace_between(DOC.read_text(), START, END, section)
+    text = replace_between(DOC.read_text(), START, END, section)
     if profiles is not None:
-        text = _replace_between(text, PROFILE_START, PROFILE_END, profiles)
+        text = replace_between(text, PROFILE_START, PROFILE_END, profiles)
     DOC.write_text(text)
 
 

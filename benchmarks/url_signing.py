@@ -24,6 +24,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks._doc_section import write_section
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 START, END = "<!-- url-signing:start -->", "<!-- url-signing:end -->"
 PHOTOS = 50
@@ -257,13 +259,7 @@ def section(results: dict[str, tuple[float, float]], rounds: int) -> str:
 
 
 def write_doc(text: str) -> None:
-    doc = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    if START in doc and END in doc:
-        before, rest = doc.split(START, 1)
-        doc = before + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    DOC.write_text(doc)
+    write_section(DOC, START, END, text)
 
 
 def main() -> None:
