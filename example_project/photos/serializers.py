@@ -4,7 +4,7 @@ from photos.models import Photo
 
 
 class PhotoSerializer(serializers.ModelSerializer):
-    """``image`` maps to AsyncImageSerializerField automatically."""
+    """`image` maps to `AsyncImageSerializerField` automatically."""
 
     class Meta:
         model = Photo
