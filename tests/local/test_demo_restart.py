@@ -176,3 +176,12 @@ def test_ready_uploads_whose_images_vanished_are_reported(
     assert done.returncode == 0, output
     assert "(0 restored)" in output
     assert "1 upload(s) marked ready have images missing from the embedded S3" in output
+
+
+def test_the_documented_smoke_receiver_is_the_example_projects() -> None:
+    """docs/local-stack.md shows the receiver; the tests above run the example's copy."""
+    doc = (EXAMPLE.parent / "docs" / "local-stack.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", doc, flags=re.DOTALL)
+    receiver = [block for block in blocks if "smoke_upload_finished" in block]
+    assert len(receiver) == 1
+    assert receiver[0] in (EXAMPLE / "photos" / "smoke.py").read_text()
