@@ -113,6 +113,7 @@ HEAVY_FIXTURE_GROUPS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Put each heavy-fixture test in its xdist group (a no-op without ``--dist loadgroup``)."""
     root = config.rootpath
