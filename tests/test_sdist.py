@@ -66,6 +66,7 @@ def test_the_sdist_is_the_tracked_tree_less_the_ci_script(sdist_files: set[str])
     """Coherent both ways: no tracked file is silently dropped (such as a test's helper)."""
     if shutil.which("git") is None or not (REPO / ".git").exists():
         pytest.skip("not a git checkout (an unpacked sdist has no .git)")
+
     def git_files(*args: str) -> set[str]:
         return set(
             subprocess.run(

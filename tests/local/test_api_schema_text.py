@@ -57,8 +57,7 @@ def test_the_example_schema_validates_without_warnings(tmp_path: Path) -> None:
     env = {**os.environ, "EXAMPLE_DB": str(tmp_path / "db.sqlite3")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     done = subprocess.run(
-        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn"]
-        + ["--file", str(out)],
+        [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", out],
         cwd=EXAMPLE,
         env=env,
         capture_output=True,

@@ -27,6 +27,8 @@ from PIL import Image
 
 from tests.local.test_local_stack import EXAMPLE, free_port, run_stack
 
+STACK = [sys.executable, "manage.py", "run_local_stack"]
+
 
 @dataclass
 class Demo:
@@ -61,8 +63,7 @@ def restarted_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     port = free_port()
     log = (workdir / "second.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_local_stack", "--demo-user", "demo:demo"]
-        + ["--port", str(port), "--s3-port", str(free_port())],
+        [*STACK, "--demo-user", "demo:demo", "--port", str(port), "--s3-port", str(free_port())],
         cwd=EXAMPLE,
         env=_stack_env(database),
         stdout=log,
@@ -162,9 +163,12 @@ def test_ready_uploads_whose_images_vanished_are_reported(
     shutil.copy(restarted_demo.database, database)
     env_db = _stack_env(database)
     done = subprocess.run(
-        [sys.executable, "manage.py", "run_local_stack", "--port", str(free_port())]
-        + ["--s3-port", str(free_port()), "--s3-state", str(tmp_path / "empty")]
-        + ["--smoke", "--exit-after-smoke", "--demo-user", "demo:demo"],
+        [
+            *STACK,
+            *("--port", str(free_port()), "--s3-port", str(free_port())),
+            *("--s3-state", str(tmp_path / "empty"), "--demo-user", "demo:demo"),
+            *("--smoke", "--exit-after-smoke"),
+        ],
         cwd=EXAMPLE,
         env=env_db,
         capture_output=True,
