@@ -101,14 +101,13 @@ def make_upload(user: Any) -> Any:
 
 
 #: Test folders and modules whose session- or module-scoped fixtures start something heavy
-#: (LocalStack, a local stack with Chromium, a zip built once, generated photos). Under
+#: (LocalStack, a local stack with Chromium, generated photos and reports). Under
 #: pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``) each group stays on one
 #: worker, so that set-up happens once, not once per worker; every other test is spread.
 HEAVY_FIXTURE_GROUPS = {
     "tests/strict_s3/": "localstack",
     "tests/browser/": "browser",
     "tests/tuning/": "tuning-photos",
-    "tests/infra/": "infra-zip",
     "tests/lambda_function/test_memory_budget.py": "memory-inputs",
 }
 
