@@ -98,3 +98,27 @@ def make_upload(user: Any) -> Any:
         return ImageUpload.objects.create(**values)
 
     return make
+
+
+#: Test folders and modules whose session- or module-scoped fixtures start something heavy
+#: (LocalStack, a local stack with Chromium, generated photos and reports). Under
+#: pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``) each group stays on one
+#: worker, so that set-up happens once, not once per worker; every other test is spread.
+HEAVY_FIXTURE_GROUPS = {
+    "tests/strict_s3/": "localstack",
+    "tests/browser/": "browser",
+    "tests/tuning/": "tuning-photos",
+    "tests/lambda_function/test_memory_budget.py": "memory-inputs",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put each heavy-fixture test in its xdist group (a no-op without ``--dist loadgroup``)."""
+    root = config.rootpath
+    for item in items:
+        path = item.path.relative_to(root).as_posix()
+        for prefix, group in HEAVY_FIXTURE_GROUPS.items():
+            if path.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break

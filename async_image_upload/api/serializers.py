@@ -249,8 +249,9 @@ class CallbackErrorSerializer(serializers.Serializer):
 class CallbackSerializer(serializers.Serializer):
     """The Lambda's report as OpenAPI describes it (docs/contract.md).
 
-    The view validates with the faster :func:`~async_image_upload.api.callback.parse_callback`,
-    which applies these rules and ``validate`` below; a test keeps the two in step.
+    The view validates with the faster `parse_callback` (in `async_image_upload.api.callback`),
+    which applies these rules and `validate` below; a test keeps the two in step. This text
+    is the schema's description, so it is Markdown, not reStructuredText.
     """
 
     version = serializers.ChoiceField(choices=[CALLBACK_VERSION])

@@ -7,7 +7,10 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from async_image_upload.local.persistence import BucketSnapshot
 
 #: Credentials for the embedded server only; they never leave this machine.
 LOCAL_CREDENTIALS = {
@@ -30,12 +33,14 @@ def port_is_free(host: str, port: int) -> bool:
 
 @dataclass
 class LocalS3:
-    """The running server, its bucket and the queue S3 notifies."""
+    """The running server, its bucket, the queue S3 notifies, and its on-disk snapshot."""
 
     endpoint_url: str
     bucket: str
     queue_url: str
     server: Any
+    snapshot: BucketSnapshot | None = None
+    restored: int = 0
 
     def client(self, service: str) -> Any:
         import boto3
@@ -48,8 +53,16 @@ class LocalS3:
             config=Config(signature_version="s3v4", retries={"max_attempts": 2}),
         )
 
+    def save(self) -> None:
+        """Mirror the bucket to its snapshot folder, if it has one."""
+        if self.snapshot is not None:
+            self.snapshot.save()
+
     def stop(self) -> None:
-        self.server.stop()
+        try:
+            self.save()
+        finally:
+            self.server.stop()
 
 
 def use_local_credentials() -> None:
@@ -60,9 +73,20 @@ def use_local_credentials() -> None:
 
 
 def start_local_s3(
-    *, host: str, port: int, bucket: str, temp_prefix: str, cors_origins: list[str]
+    *,
+    host: str,
+    port: int,
+    bucket: str,
+    temp_prefix: str,
+    cors_origins: list[str],
+    state_dir: Path | None = None,
 ) -> LocalS3:
-    """Start moto's server, then create the bucket, CORS, queue and notification."""
+    """Start moto's server, then create the bucket, CORS, queue and notification.
+
+    With ``state_dir`` the bucket's objects saved there are put back first, before
+    the notification exists (so nothing restored is processed again), and are
+    mirrored there again as events are processed and on stop.
+    """
     from moto.server import ThreadedMotoServer
 
     use_local_credentials()
@@ -75,6 +99,9 @@ def start_local_s3(
     try:
         s3, sqs = local.client("s3"), local.client("sqs")
         s3.create_bucket(Bucket=bucket)
+        if state_dir is not None:
+            local.snapshot = BucketSnapshot(state_dir, s3, bucket)
+            local.restored = local.snapshot.restore()
         s3.put_bucket_cors(
             Bucket=bucket,
             CORSConfiguration={

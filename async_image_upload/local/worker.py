@@ -82,6 +82,10 @@ class EventWorker(threading.Thread):
             return
         sqs.delete_message(QueueUrl=self.local.queue_url, ReceiptHandle=message["ReceiptHandle"])
         self.processed += 1
+        try:  # keep the new outputs on disk now, not only at a clean stop
+            self.local.save()
+        except Exception:
+            logger.exception("Could not save the embedded S3's objects to disk")
         logger.debug("Lambda result: %s", result)
 
     def stop(self) -> None:

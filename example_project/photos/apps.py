@@ -6,4 +6,5 @@ class PhotosConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from photos import receivers  # noqa: F401  (connects the status receiver)
+        # Connect the status receiver, and the one that puts the smoke upload in the gallery.
+        from photos import receivers, smoke  # noqa: F401

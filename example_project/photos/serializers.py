@@ -5,10 +5,10 @@ from photos.models import Photo
 
 
 class PhotoSerializer(serializers.ModelSerializer):
-    """``image`` maps to AsyncImageSerializerField automatically.
+    """`image` maps to `AsyncImageSerializerField` automatically.
 
-    ``display`` is the photo as the gallery's ``{% async_img %}`` shows it
-    (src, srcset, width/height, placeholder), for clients that build the ``<img>``.
+    `display` is the photo as the gallery's `{% async_img %}` shows it
+    (src, srcset, width/height, placeholder), for clients that build the `<img>`.
     """
 
     display = AsyncImageDisplayField(source="image", sizes="(max-width: 420px) 100vw, 240px")

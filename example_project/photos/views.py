@@ -12,9 +12,12 @@ from photos.serializers import PhotoSerializer
 
 
 class PhotoViewSet(viewsets.ModelViewSet):
-    """The user's photos. Create one with ``{"title": ..., "image": "<upload id>"}``."""
+    """The user's photos. Create one with `{"title": "…", "image": "<upload id>"}`."""
 
     serializer_class = PhotoSerializer
+    # The model, for the OpenAPI schema: it types the `id` path parameter from the
+    # primary key without a request. Every request goes through get_queryset().
+    queryset = Photo.objects.all()
 
     def get_queryset(self):
         return Photo.objects.filter(owner=self.request.user)

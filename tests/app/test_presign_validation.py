@@ -26,7 +26,16 @@ VALID = {
     "content_type": "image/jpeg",
     "size": 50_000,
 }
-DROP = object()
+
+
+class _Drop:
+    """Marks a key to remove; its repr is stable so test ids match across xdist workers."""
+
+    def __repr__(self) -> str:
+        return "DROP"
+
+
+DROP = _Drop()
 
 MUTATIONS: list[tuple[str, Any]] = [
     # field

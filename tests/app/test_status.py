@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -67,7 +66,10 @@ def test_anonymous_is_refused(api_client, make_upload) -> None:
     assert api_client.get(f"/uploads/{make_upload().pk}/").status_code in (401, 403)
 
 
-@pytest.mark.parametrize("bad_id", ["not-a-uuid", "1", "%27%20OR%201=1", str(uuid.uuid4())])
+# A fixed never-issued UUID, not uuid4(): xdist workers must collect identical test ids.
+@pytest.mark.parametrize(
+    "bad_id", ["not-a-uuid", "1", "%27%20OR%201=1", "3f0c6b1e-0d7a-4e35-9a41-6c2f8b1d5e90"]
+)
 def test_unknown_or_malformed_ids_get_404(alice_client, bad_id) -> None:
     response = alice_client.get(f"/uploads/{bad_id}/")
     assert response.status_code == 404

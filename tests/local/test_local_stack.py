@@ -164,6 +164,7 @@ def test_sigterm_stops_everything_cleanly(tmp_path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stdout.close()  # also when it failed early: no unclosed pipe for a later test
     assert process.returncode == 0, output
     assert "Local stack stopped." in output
     for number in (port, s3_port):

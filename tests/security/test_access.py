@@ -130,9 +130,18 @@ def test_others_upload_in_the_field_looks_exactly_like_a_missing_one(
     assert field_error(other_user, str(uuid.uuid4())).startswith("Unknown upload ")
 
 
+# A fixed UUID, not uuid4(): xdist workers must collect identical test ids.
 @pytest.mark.parametrize(
     "value",
-    ["x" * 10_000, "../../", 12345, 1.5, [str(uuid.uuid4())], {"id": ["nested"]}, {"pk": "x"}],
+    [
+        "x" * 10_000,
+        "../../",
+        12345,
+        1.5,
+        ["3f0c6b1e-0d7a-4e35-9a41-6c2f8b1d5e90"],
+        {"id": ["nested"]},
+        {"pk": "x"},
+    ],
     ids=repr,
 )
 def test_malformed_values_in_the_field_are_refused_plainly(user: Any, value: Any) -> None:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django import db
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -60,6 +61,23 @@ def try_upload_command(api_url: str, token: str) -> str:
     return shlex.join([sys.executable, "-m", "django", *args, *project, os.getcwd()])
 
 
+def s3_state_dir(given: str | None) -> Path | None:
+    """``--s3-state``, else ``<database>.s3`` beside a file SQLite database, else None.
+
+    The objects belong with the database that names them: a fresh database
+    (``EXAMPLE_DB=…``) gets a fresh folder, and an in-memory or server database
+    keeps them in memory, as before.
+    """
+    if given:
+        return Path(given)
+    database = settings.DATABASES.get("default", {})
+    name = str(database.get("NAME") or "")
+    is_file = name and ":memory:" not in name and not name.startswith("file:")
+    if database.get("ENGINE", "").endswith("sqlite3") and is_file:
+        return Path(name + ".s3")
+    return None
+
+
 class Command(BaseCommand):
     help = (
         "Start an embedded S3 server, the bundled Lambda fed by S3's own event "
@@ -82,6 +100,13 @@ class Command(BaseCommand):
             help="Create (or reset) this superuser and print its API token.",
         )
         parser.add_argument("--no-migrate", action="store_true", help="Skip `migrate`.")
+        parser.add_argument(
+            "--s3-state",
+            metavar="DIR",
+            default=None,
+            help="Keep the embedded S3's objects in DIR across restarts (default: beside a "
+            "file SQLite database, as <database>.s3; otherwise in memory only).",
+        )
         parser.add_argument(
             "--smoke",
             nargs="?",
@@ -116,12 +141,14 @@ class Command(BaseCommand):
 
         origin = f"http://{host}:{port}"
         bucket = options["bucket"] or DEFAULT_BUCKET
+        state_dir = s3_state_dir(options["s3_state"])
         local = start_local_s3(
             host=host,
             port=s3_port,
             bucket=bucket,
             temp_prefix=upload_settings.TEMP_PREFIX,
             cors_origins=[origin, f"http://localhost:{port}"],
+            state_dir=state_dir,
         )
         callback_url = origin + reverse("async_image_upload:callback")
         self.point_settings_at(bucket, local.endpoint_url, callback_url)
@@ -134,6 +161,7 @@ class Command(BaseCommand):
         worker.start()
         api_url = origin + reverse("async_image_upload:upload-create").removesuffix("uploads/")
         self.banner(origin, local.endpoint_url, bucket, options["demo_user"], token, api_url)
+        self.report_state(local, state_dir)
 
         # SIGTERM (a service manager, or a shell that started us in the background,
         # where SIGINT is ignored) stops as cleanly as Ctrl-C; the smoke run uses it too.
@@ -162,10 +190,37 @@ class Command(BaseCommand):
             worker.join(timeout=5)
             local.stop()
             self.stdout.write("Local stack stopped.")
-            if options["exit_after_smoke"] and smoke_result.get("status") != "ready":
+            if options["exit_after_smoke"] and (
+                smoke_result.get("status") != "ready" or smoke_result.get("hook_error")
+            ):
                 raise CommandError(f"Smoke upload did not end ready: {smoke_result}")
 
     # -- steps -------------------------------------------------------------------
+    def report_state(self, local: Any, state_dir: Path | None) -> None:
+        """Say where the objects live, and which ready uploads lost theirs."""
+        from async_image_upload.local.persistence import bucket_keys
+        from async_image_upload.models import ImageUpload, Status
+
+        if state_dir is None:
+            self.stdout.write("  S3 objects:     in memory only (gone when the stack stops)")
+        else:
+            self.stdout.write(f"  S3 objects:     {state_dir} ({local.restored} restored)")
+        keys = bucket_keys(local.client("s3"), local.bucket)
+        lost = [
+            upload.pk
+            for upload in ImageUpload.objects.filter(status=Status.READY).only("pk", "variants")
+            if any(variant.get("key") not in keys for variant in upload.variants or [])
+        ]
+        if lost:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"{len(lost)} upload(s) marked ready have images missing from the embedded "
+                    f"S3 (e.g. {lost[0]}): the database outlived the objects (another "
+                    "--s3-state folder, or a stack killed before it saved). Their images "
+                    "will not load; upload them again, or start from a fresh database."
+                )
+            )
+
     def demo_user(self, spec: str) -> str:
         from django.contrib.auth import get_user_model
 
@@ -223,6 +278,19 @@ class Command(BaseCommand):
         lines.append("  Stop with Ctrl-C.\n")
         self.stdout.write("\n".join(lines))
 
+    def announce_smoke(self, upload_id: str, result_out: dict[str, Any]) -> None:
+        """Send ``smoke_upload_finished``; a failing receiver is reported, not swallowed."""
+        from async_image_upload.local.signals import smoke_upload_finished
+        from async_image_upload.models import ImageUpload
+
+        upload = ImageUpload.objects.get(pk=upload_id)
+        for receiver, answer in smoke_upload_finished.send_robust(
+            sender=ImageUpload, upload=upload, status=upload.status
+        ):
+            if isinstance(answer, Exception):
+                result_out["hook_error"] = f"{receiver!r}: {answer!r}"
+                self.stderr.write(f"smoke_upload_finished receiver failed: {answer!r}")
+
     def smoke(
         self,
         source: str,
@@ -251,9 +319,12 @@ class Command(BaseCommand):
             result_out["error"] = result.error
             for line in describe(result):
                 self.stdout.write(line)
+            if result.upload_id:
+                self.announce_smoke(result.upload_id, result_out)
         except Exception as exc:  # report, never leave the server hanging
             result_out["error"] = repr(exc)
         finally:
+            db.close_old_connections()
             if exit_after:
                 # SIGTERM, not _thread.interrupt_main(): that simulates SIGINT, which
                 # does nothing where SIGINT is ignored (a script's background job, CI),
