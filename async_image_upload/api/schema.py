@@ -45,6 +45,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such upload, or not yours.",
     409: "A forbidden status change, e.g. failed after ready.",
     413: "Callback body over CALLBACK_MAX_BODY_BYTES.",
+    415: "A request body in a media type the view's parsers do not read (send JSON).",
     429: "Throttled, or MAX_PENDING_PER_USER uploads still pending.",
     503: "The server cannot sign uploads: no bucket configured or no AWS credentials.",
 }

@@ -135,7 +135,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ImageDisplaySerializer(serializers.Serializer):
-    """What ``AsyncImageDisplayField`` renders: ``{% async_img %}``'s facts as data (display.py)."""
+    """What `AsyncImageDisplayField` renders: the facts of `{% async_img %}` as data."""
 
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=Status.choices)

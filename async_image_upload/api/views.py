@@ -97,7 +97,7 @@ class UploadCreateView(_ConfiguredAPIView):
         request=PresignRequestSerializer,
         responses={
             201: PresignResponseSerializer,
-            **error_responses(ErrorDetailSerializer, 400, 401, 403, 429, 503),
+            **error_responses(ErrorDetailSerializer, 400, 401, 403, 415, 429, 503),
         },
         examples=example(
             "JPEG photo",

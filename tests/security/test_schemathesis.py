@@ -114,7 +114,7 @@ def test_schema_documents_every_status_the_endpoints_answer(api_schema: Any) -> 
         (operation.path, operation.method.upper()): set(operation.responses.status_codes)
         for operation in (result.ok() for result in api_schema.get_all_operations())
     }
-    assert {"201", "400", "401", "403", "429"} <= documented[("/uploads/", "POST")]
+    assert {"201", "400", "401", "403", "415", "429"} <= documented[("/uploads/", "POST")]
     assert {"200", "401", "403", "404", "429"} <= documented[("/uploads/{id}/", "GET")]
     assert {"200", "400", "401", "404", "409", "413"} <= documented[("/uploads/callback/", "POST")]
 
