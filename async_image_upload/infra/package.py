@@ -242,7 +242,16 @@ def build_lambda_zip(
             for name, path in _source_files(source_dir)
             if name != "requirements.txt"
         ]
-        partial = cached.with_suffix(".zip.partial")
-        write_deterministic_zip(entries, partial)
-        partial.replace(cached)  # atomic: a concurrent build never sees half a zip
+        # A partial file of this build's own: concurrent builds of the same key (two
+        # test workers, two deploys) each write theirs, and the last rename wins
+        # with identical bytes (the zip is deterministic).
+        handle, name = tempfile.mkstemp(dir=cache_dir, prefix=f"{key}.", suffix=".zip.partial")
+        os.close(handle)
+        partial = Path(name)
+        try:
+            write_deterministic_zip(entries, partial)
+            partial.chmod(0o644)  # mkstemp's 0600 is for the partial file only
+            partial.replace(cached)  # atomic: a concurrent build never sees half a zip
+        finally:
+            partial.unlink(missing_ok=True)
     return _describe(cached, architecture, python_version)

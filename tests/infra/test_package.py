@@ -98,6 +98,32 @@ def test_source_only_zip_is_byte_identical_on_rebuild(fake_source, tmp_path):
     assert first.s3_key("lambda/") == f"lambda/arm64/{first.sha256}.zip"
 
 
+def test_concurrent_builds_of_one_key_all_succeed(fake_source, tmp_path):
+    """Two pytest-xdist workers (or two deploys) building the same zip at once.
+
+    Each writes a partial file of its own; they used to share one name, and the
+    slower rename failed with FileNotFoundError.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    cache = tmp_path / "cache"
+    start = Barrier(8)
+
+    def build(_: int):
+        start.wait()
+        return build_lambda_zip(
+            architecture="arm64", python_version="3.12", source_dir=fake_source,
+            requirements=(), cache_dir=cache,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(8) as pool:
+        packages = list(pool.map(build, range(8)))
+    assert len({package.sha256 for package in packages}) == 1
+    assert [path.name for path in cache.iterdir()] == [packages[0].path.name]
+    assert packages[0].path.stat().st_mode & 0o777 == 0o644
+
+
 def test_zip_layout_entries_are_sorted_with_fixed_times_and_modes(fake_source, tmp_path):
     package = build_lambda_zip(
         architecture="x86_64", python_version="3.12", source_dir=fake_source,
