@@ -273,6 +273,9 @@ def _make_outputs(
         height=result.height,
         outputs=len(result.outputs),
         output_bytes=sum(len(output.data) for output in result.outputs),
+        # The memory budget's estimate, beside CloudWatch's "Max Memory Used" for the
+        # same invocation: how much margin the budget really keeps, per format.
+        memory_estimate_mb=result.memory_estimate_mb,
     )
     return payload.ready(upload_id, source, result, variants)
 

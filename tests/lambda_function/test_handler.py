@@ -285,6 +285,8 @@ def test_callback_500_is_retried_then_succeeds(
     assert_signed(callback_server)
     log = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert log["callback"] == {"status": 200, "attempts": 3}
+    # The budget's estimate is logged for comparison with Lambda's measured peak.
+    assert isinstance(log["memory_estimate_mb"], int) and log["memory_estimate_mb"] > 0
 
 
 def test_persistent_outage_raises_and_a_later_retry_resends(
