@@ -41,6 +41,12 @@ NO_AUTHTOKEN = (
 )
 
 
+def smoke_failed(result: dict[str, Any]) -> bool:
+    """``--exit-after-smoke`` fails unless the upload ended ready *and* every
+    ``smoke_upload_finished`` receiver ran (the demo's gallery depends on one)."""
+    return result.get("status") != "ready" or bool(result.get("hook_error"))
+
+
 def try_upload_command(api_url: str, token: str) -> str:
     """An ``upload_photos`` line that runs as printed, from any directory and shell.
 
@@ -190,9 +196,7 @@ class Command(BaseCommand):
             worker.join(timeout=5)
             local.stop()
             self.stdout.write("Local stack stopped.")
-            if options["exit_after_smoke"] and (
-                smoke_result.get("status") != "ready" or smoke_result.get("hook_error")
-            ):
+            if options["exit_after_smoke"] and smoke_failed(smoke_result):
                 raise CommandError(f"Smoke upload did not end ready: {smoke_result}")
 
     # -- steps -------------------------------------------------------------------
