@@ -49,6 +49,7 @@ from pathlib import Path
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
 from benchmarks._doc_section import write_section
+from benchmarks.memory_probe import status_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / ".corpus" / "pipeline"
@@ -468,14 +469,6 @@ LABELS = {
 }
 
 
-def _status_mb(field: str) -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
 def measure(method: str, path: Path, repeats: int) -> dict[str, object]:
     """In this (fresh) process: warm up once, then time ``repeats`` runs (CPU time)."""
     data = path.read_bytes()
@@ -484,7 +477,7 @@ def measure(method: str, path: Path, repeats: int) -> dict[str, object]:
         from lambda_function.pipeline import Spec  # noqa: F401 - imports before the baseline
     else:
         import pyvips  # noqa: F401
-    baseline_mb = _status_mb("VmRSS")
+    baseline_mb = status_mb("VmRSS")
     run(data)
     times, walls = [], []
     for _ in range(repeats):
@@ -495,7 +488,7 @@ def measure(method: str, path: Path, repeats: int) -> dict[str, object]:
     report: dict[str, object] = {
         "cpu_ms": times,
         "wall_ms": walls,
-        "peak_mb": _status_mb("VmHWM"),
+        "peak_mb": status_mb("VmHWM"),
         "baseline_mb": baseline_mb,
     }
     if method == "ours":

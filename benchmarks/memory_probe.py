@@ -31,7 +31,8 @@ import sys
 import time
 
 
-def _status_mb(field: str) -> float:
+def status_mb(field: str) -> float:
+    """``field`` (``VmRSS``, ``VmHWM``) of this process, in MB."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field + ":"):
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     from lambda_function.pipeline import Spec, VariantSpec, process
 
     boto3.client("s3", region_name="us-east-1")
-    baseline_mb = _status_mb("VmRSS")
+    baseline_mb = status_mb("VmRSS")
 
     with open(args.path, "rb") as source:
         data = source.read()
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     report.update(
         baseline_mb=round(baseline_mb, 1),
         assumed_baseline_mb=RUNTIME_BASELINE_MB,
-        peak_mb=round(_status_mb("VmHWM"), 1),
+        peak_mb=round(status_mb("VmHWM"), 1),
         cpu_s=round(time.process_time() - started, 2),
         wall_s=round(time.perf_counter() - wall, 2),
     )
